@@ -1,0 +1,1 @@
+"""API v1: flask-smorest blueprints, one module per resource."""

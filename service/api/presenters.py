@@ -1,0 +1,46 @@
+"""Turn stored rows into the plain data the output schemas dump: current flags only, with counts."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.services.articles import annotated_claim_counts, annotation_counts, flag_counts
+from service.storage.models import Annotation, Article, Claim, Flag
+
+_SUMMARY = ("id", "external_id", "title", "url", "outlet", "author", "published_at", "language",
+            "source_format", "status", "status_reason", "detector_version", "created_at", "updated_at",
+            "flagged_at")
+
+
+def current_flags(claim: Claim, version: str | None) -> list[Flag]:
+    """Flags made by the article's latest detection run; older versions stay stored but out of view."""
+    return [f for f in claim.flags if f.detector_version == version]
+
+
+def article_summaries(session: Session, articles: list[Article]) -> list[dict[str, Any]]:
+    ids = [a.id for a in articles]
+    counts, annotated = flag_counts(session, ids), annotated_claim_counts(session, ids)
+    return [{**{k: getattr(a, k) for k in _SUMMARY}, "flag_counts": counts[a.id],
+             "annotated_claims": annotated.get(a.id, 0)} for a in articles]
+
+
+def claims_with_flags(session: Session, article: Article) -> list[dict[str, Any]]:
+    counts = annotation_counts(session, [c.id for c in article.claims])
+    return [{"id": c.id, "article_id": c.article_id, "position": c.position, "role": c.role,
+             "start": c.start, "end": c.end, "text": c.text, "annotation_count": counts.get(c.id, 0),
+             "flags": current_flags(c, article.detector_version)} for c in article.claims]
+
+
+def article_detail(session: Session, article: Article) -> dict[str, Any]:
+    claims = claims_with_flags(session, article)
+    summary = article_summaries(session, [article])[0]
+    return {**summary, "body": article.body, "claims": claims,
+            "annotation_count": sum(c["annotation_count"] for c in claims)}
+
+
+def claim_detail(claim: Claim) -> dict[str, Any]:
+    annotations: list[Annotation] = claim.annotations
+    return {"id": claim.id, "article_id": claim.article_id, "position": claim.position, "role": claim.role,
+            "start": claim.start, "end": claim.end, "text": claim.text,
+            "flags": current_flags(claim, claim.article.detector_version), "annotations": annotations}

@@ -1,0 +1,86 @@
+"""One error format for the whole API: RFC 9457 problem+json, never an HTML page or a stack trace."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, json
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from service.schemas.common import ProblemSchema
+from service.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def _field_messages(errors: Any, path: str = "") -> list[str]:
+    """Flatten marshmallow's nested messages into 'field: message' lines."""
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            # webargs nests everything under its location ("json", "query"); the field path is enough.
+            name = path if key in ("json", "query", "form", "files", "headers", "_schema") else (
+                f"{path}.{key}" if path else str(key))
+            lines += _field_messages(value, name)
+        return lines
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return [f"{path}: {' '.join(errors)}" if path else " ".join(errors)]
+    if isinstance(errors, list):
+        return [line for e in errors for line in _field_messages(e, path)]
+    return [f"{path}: {errors}" if path else str(errors)]
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: Any = None,
+            headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+class ClaimdeskApi(Api):
+    """flask-smorest's Api with problem+json errors, documented as such."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        detail = data.get("message") or error.description
+        if errors:
+            lines = _field_messages(errors)
+            unknown = [line.split(":")[0] for line in lines if line.endswith("Unknown field.")]
+            if unknown:
+                detail = f"Unknown field(s): {', '.join(unknown)}. " + "; ".join(
+                    line for line in lines if not line.endswith("Unknown field."))
+            else:
+                detail = "; ".join(lines)
+            detail = detail.strip().rstrip(";")
+        return problem(error.code or 500, error.name, detail, errors, data.get("headers"))
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError) -> Response:
+        return problem(error.status, error.title, error.detail, error.errors)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: OperationalError) -> Response:
+        log.error("database unavailable: %s", error.orig)
+        return problem(503, "Service Unavailable", "The database is unavailable; try again shortly.",
+                       headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return app.extensions["claimdesk_api"].handle_http_exception(error)
+        log.exception("unhandled error")
+        return problem(500, "Internal Server Error", "Something went wrong on our side; it has been logged.")

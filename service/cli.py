@@ -1,0 +1,173 @@
+"""The `claimdesk` command: run the service and the worker, migrate, add articles, flag text."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def main() -> None:
+    """Claimdesk: a fact-check annotation service with a task queue."""
+
+
+def _settings():
+    from service.config import Settings
+
+    settings = Settings.from_env()
+    settings.prepare_instance()
+    return settings
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from service.storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo(f"database is up to date ({_redacted(settings.database_url)})")
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def worker_command(concurrency: int | None, loglevel: str) -> list[str]:
+    command = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+               "--loglevel", loglevel, "-Q", "claimdesk"]
+    if concurrency:
+        command += ["--concurrency", str(concurrency)]
+    return command
+
+
+@main.command()
+@click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int | None, loglevel: str) -> None:
+    """Run a Celery worker that flags articles."""
+    _settings()
+    os.execv(sys.executable, worker_command(concurrency, loglevel))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--web-workers", default=2, show_default=True, type=click.IntRange(1, 32))
+@click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Celery worker processes.")
+def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
+    """Migrate, then run the API (gunicorn) and a Celery worker side by side; Ctrl-C stops both."""
+    from service.storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+           "--access-logfile", "-", "service.wsgi:app"]
+    children = [subprocess.Popen(web), subprocess.Popen(worker_command(concurrency, "INFO"))]
+    click.echo(f"Claimdesk on http://{host}:{port}/ (API docs at /api/docs), database "
+               f"{_redacted(settings.database_url)}, broker {settings.broker_url.split('@')[-1]}")
+
+    stopping = False
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)  # warm shutdown for both gunicorn and celery
+        deadline = time.monotonic() + 30
+        for child in children:
+            try:
+                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [child.args[2] for child in children if child.returncode not in (0, -signal.SIGTERM)]
+    if failed and not stopping:
+        raise click.ClickException("a process stopped unexpectedly: " + ", ".join(failed))
+    click.echo("stopped")
+
+
+@main.command("add-article")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", help="The headline, when the file does not start with it.")
+@click.option("--url", help="Where the article was published.")
+@click.option("--outlet", help="The publication.")
+@click.option("--html/--text", "is_html", default=None,
+              help="Treat the file as HTML or as pasted text (default: by its extension).")
+def add_article(path: Path, title: str | None, url: str | None, outlet: str | None,
+                is_html: bool | None) -> None:
+    """Store the article in PATH and queue it for flagging; prints the article as JSON."""
+    from marshmallow import ValidationError
+
+    from service.runtime import Runtime
+    from service.schemas.articles import ArticleCreateSchema
+    from service.services.articles import Submission, submit_article
+    from service.services.errors import ServiceError
+    from service.services.queue import CeleryQueue
+    from service.storage.db import Database
+    from workers.celery_app import make_celery
+
+    settings = _settings()
+    content = path.read_text(encoding="utf-8", errors="replace")
+    if is_html is None:
+        is_html = path.suffix.lower() in (".html", ".htm")
+    payload = {"html" if is_html else "body": content, "title": title, "url": url, "outlet": outlet}
+    try:
+        data = ArticleCreateSchema().load({k: v for k, v in payload.items() if v is not None})
+    except ValidationError as exc:
+        raise click.ClickException(json.dumps(exc.messages))
+    runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)))
+    with runtime.database.sessionmaker() as session:
+        try:
+            article, created = submit_article(session, runtime.queue, Submission(**data),
+                                              settings.max_article_chars)
+        except ServiceError as exc:
+            raise click.ClickException(exc.detail)
+        click.echo(json.dumps({"id": article.id, "status": article.status, "created": created,
+                               "title": article.title, "claims": len(article.claims)}))
+
+
+@main.command()
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the JSONL results (default: standard output).")
+def flag(source, output) -> None:
+    """Flag JSONL lines {"id", "text"} from SOURCE (default stdin); write {"id", "flags"} lines.
+
+    Offsets index the text exactly as given: nothing is cleaned, so they match the input.
+    """
+    from workers.detection import detect
+
+    for number, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text, doc_id = row["text"], row["id"]
+            if not isinstance(text, str):
+                raise TypeError("text must be a string")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise click.ClickException(f"line {number}: expected a JSON object with \"id\" and \"text\" ({exc})")
+        flags = [f.to_dict() for f in detect(text)]
+        output.write(json.dumps({"id": doc_id, "flags": flags}, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

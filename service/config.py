@@ -1,0 +1,78 @@
+"""Every setting, read from the environment in one typed place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service.domain import DEFAULT_VERDICTS
+
+# The embedded default keeps its SQLite file and broker folders here, so `claimdesk serve` needs
+# neither PostgreSQL nor Redis.
+DEFAULT_INSTANCE = Path.cwd() / "instance"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration; `Settings.from_env()` is the one way to build it."""
+
+    instance_path: Path
+    database_url: str
+    broker_url: str
+    verdicts: tuple[str, ...] = DEFAULT_VERDICTS
+    max_request_bytes: int = 5 * 1024 * 1024
+    max_article_chars: int = 500_000
+    task_soft_time_limit: int = 60
+    task_time_limit: int = 90
+    log_level: str = "INFO"
+    broker_transport_options: dict = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("CLAIMDESK_INSTANCE_PATH") or DEFAULT_INSTANCE).resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'claimdesk.db'}"
+        broker_url = env.get("CELERY_BROKER_URL") or "filesystem://localhost/"
+        options: dict = {}
+        if broker_url.startswith("filesystem://"):
+            queue = instance / "broker"
+            options = {
+                "data_folder_in": str(queue / "messages"),
+                "data_folder_out": str(queue / "messages"),
+                "control_folder": str(queue / "control"),
+                "store_processed": False,
+            }
+        verdicts = tuple(v.strip() for v in env.get("CLAIMDESK_VERDICTS", "").split(",") if v.strip())
+        return cls(
+            instance_path=instance,
+            database_url=database_url,
+            broker_url=broker_url,
+            verdicts=verdicts or DEFAULT_VERDICTS,
+            max_request_bytes=_int(env, "CLAIMDESK_MAX_REQUEST_BYTES", cls.max_request_bytes),
+            max_article_chars=_int(env, "CLAIMDESK_MAX_ARTICLE_CHARS", cls.max_article_chars),
+            task_soft_time_limit=_int(env, "CLAIMDESK_TASK_SOFT_TIME_LIMIT", cls.task_soft_time_limit),
+            task_time_limit=_int(env, "CLAIMDESK_TASK_TIME_LIMIT", cls.task_time_limit),
+            log_level=env.get("CLAIMDESK_LOG_LEVEL", "INFO").upper(),
+            broker_transport_options=options,
+        )
+
+    def prepare_instance(self) -> None:
+        """Create the folders the embedded default writes to."""
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        for key in ("data_folder_in", "control_folder"):
+            if key in self.broker_transport_options:
+                Path(self.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)

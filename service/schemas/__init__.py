@@ -1,0 +1,1 @@
+"""marshmallow schemas: input (*CreateSchema, *QueryArgsSchema) kept apart from output schemas."""

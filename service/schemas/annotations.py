@@ -1,0 +1,79 @@
+"""Annotations on claims, in and out."""
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service.schemas.articles import FlagSchema
+from service.schemas.common import Text
+
+MAX_NOTE = 10_000
+MAX_EVIDENCE = 50
+
+
+def _known_verdict(value: str | None) -> None:
+    scale = current_app.extensions["claimdesk"].settings.verdicts
+    if value is not None and value not in scale:
+        raise ValidationError(f"Must be one of: {', '.join(scale)}.")
+
+
+class EvidenceSchema(Schema):
+    url = Text(required=True, validate=[validate.Length(max=2048),
+                                        validate.URL(schemes={"http", "https"}, require_tld=False)])
+    title = Text(validate=validate.Length(max=500), load_default=None)
+
+
+class SelectorSchema(Schema):
+    """Where in the claim the annotation points: positions plus a W3C TextQuoteSelector."""
+
+    start = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000_000))
+    end = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
+    exact = Text(metadata={"description": "Checked against the claim when given."})
+    prefix = fields.String(dump_only=True)
+    suffix = fields.String(dump_only=True)
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if data["end"] <= data["start"]:
+            raise ValidationError("Must be greater than start.", "end")
+
+
+class AnnotationUpdateSchema(Schema):
+    verdict = Text(allow_none=True, validate=_known_verdict,
+                   metadata={"description": "One of the configured verdict scale (GET /verdicts)."})
+    note = Text(allow_none=True, validate=validate.Length(max=MAX_NOTE))
+    evidence = fields.List(fields.Nested(EvidenceSchema), allow_none=True,
+                           validate=validate.Length(max=MAX_EVIDENCE))
+    selector = fields.Nested(SelectorSchema, allow_none=True)
+
+
+class AnnotationCreateSchema(AnnotationUpdateSchema):
+    reviewer = Text(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AnnotationSchema(Schema):
+    id = fields.Integer()
+    claim_id = fields.Integer()
+    reviewer = fields.String()
+    verdict = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    evidence = fields.List(fields.Nested(EvidenceSchema))
+    selector = fields.Nested(SelectorSchema, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ClaimDetailSchema(Schema):
+    id = fields.Integer()
+    article_id = fields.Integer()
+    position = fields.Integer()
+    role = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    text = fields.String()
+    flags = fields.List(fields.Nested(FlagSchema))
+    annotations = fields.List(fields.Nested(AnnotationSchema))
+
+
+class VerdictScaleSchema(Schema):
+    verdicts = fields.List(fields.String(), metadata={"description": "Allowed verdicts, in order."})

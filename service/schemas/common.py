@@ -1,0 +1,47 @@
+"""Fields and schemas every resource shares: safe text, pagination and the problem document."""
+from __future__ import annotations
+
+import re
+from datetime import UTC
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+# C0 controls other than tab/newline/carriage return, and DEL: PostgreSQL rejects NUL outright and
+# the rest only ever arrive by accident (binary pasted as text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """A string that is valid Unicode and free of control characters."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Not valid Unicode text (it contains a lone surrogate).")
+        if _CONTROL.search(text):
+            raise ValidationError("Contains control characters.")
+        return text
+
+
+def aware_datetime(**kwargs) -> fields.AwareDateTime:
+    """An ISO 8601 date-time; one without a zone is taken as UTC."""
+    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                           metadata={"description": "Items per page (1-200)."})
+    cursor = Text(validate=validate.Length(max=200),
+                  metadata={"description": "The `next_cursor` of the previous page."})
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details: every API error has this shape."""
+
+    type = fields.String(metadata={"description": "A URI reference naming the problem type."})
+    title = fields.String(metadata={"description": "Short summary of the problem type."})
+    status = fields.Integer(metadata={"description": "The HTTP status code."})
+    detail = fields.String(metadata={"description": "What went wrong with this request."})
+    errors = fields.Dict(metadata={"description": "Per-field messages, by location then field."})

@@ -1,0 +1,1 @@
+"""Use cases: submit and read articles, annotate claims, store flags. No Flask here."""

@@ -1,0 +1,220 @@
+"""Submitting, listing, reading and deleting articles."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from service.domain import ArticleStatus
+from service.services.errors import InvalidInput, NotFound
+from service.services.queue import TaskQueue
+from service.storage.models import Annotation, Article, Claim, Flag
+from workers.detection import clean_html, clean_text, split_claims
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a caller sends to create an article; exactly one of `body` and `html` is set."""
+
+    body: str | None = None
+    html: str | None = None
+    title: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "id" or not value.isdigit():
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("The cursor is not one this API handed out.", {"cursor": ["Invalid cursor."]})
+
+
+def submit_article(session: Session, queue: TaskQueue, submission: Submission, max_chars: int
+                   ) -> tuple[Article, bool]:
+    """Store a cleaned article with its claims and queue it for flagging.
+
+    Returns the article and whether it is new; an article already stored under the same
+    external id, or with the same cleaned body, is returned instead of a duplicate.
+    """
+    if submission.external_id:
+        existing = session.scalar(select(Article).where(Article.external_id == submission.external_id))
+        if existing is not None:
+            return existing, False
+    if submission.html is not None:
+        cleaned, source_format = clean_html(submission.html, submission.url), "html"
+        if submission.title and not cleaned.body.startswith(submission.title):
+            cleaned = clean_text(cleaned.body, title=submission.title)
+    else:
+        cleaned, source_format = clean_text(submission.body or "", title=submission.title), "text"
+    field = "html" if source_format == "html" else "body"
+    if not cleaned.body.strip():
+        raise InvalidInput(f"The {field} holds no article text once cleaned.",
+                           {field: ["No article text left after removing navigation and page furniture."]})
+    if len(cleaned.body) > max_chars:
+        raise InvalidInput(f"The article is {len(cleaned.body):,} characters; the limit is {max_chars:,}.",
+                           {field: [f"Longer than {max_chars} characters."]})
+    digest = body_hash(cleaned.body)
+    existing = session.scalar(select(Article).where(Article.body_hash == digest))
+    if existing is not None:
+        return existing, False
+    title = submission.title or cleaned.title
+    article = Article(
+        external_id=submission.external_id, body_hash=digest, title=title, body=cleaned.body,
+        url=submission.url, outlet=submission.outlet, author=submission.author,
+        published_at=submission.published_at, language=submission.language, source_format=source_format,
+        status=ArticleStatus.QUEUED,
+    )
+    article.claims = [
+        Claim(position=i, role=c.role, start=c.start, end=c.end, text=c.text)
+        for i, c in enumerate(split_claims(cleaned.body, title))
+    ]
+    session.add(article)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request stored the same article between our check and our insert.
+        session.rollback()
+        existing = session.scalar(select(Article).where(
+            or_(Article.body_hash == digest, Article.external_id == submission.external_id)
+            if submission.external_id else Article.body_hash == digest))
+        if existing is None:
+            raise
+        return existing, False
+    queue.flag_article(article.id)
+    return article, True
+
+
+def get_article(session: Session, article_id: int) -> Article:
+    article = session.scalar(
+        select(Article).where(Article.id == article_id)
+        .options(selectinload(Article.claims).selectinload(Claim.flags))
+    )
+    if article is None:
+        raise NotFound(f"There is no article {article_id}.")
+    return article
+
+
+def delete_article(session: Session, article_id: int) -> None:
+    article = session.get(Article, article_id)
+    if article is None:
+        raise NotFound(f"There is no article {article_id}.")
+    session.delete(article)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    status: str | None = None
+    outlet: str | None = None
+    kind: str | None = None
+    subtype: str | None = None
+    q: str | None = None
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(query: Select, f: ArticleFilter) -> Select:
+    if f.status:
+        query = query.where(Article.status == f.status)
+    if f.outlet:
+        query = query.where(Article.outlet == f.outlet)
+    if f.kind or f.subtype:
+        flag = select(Flag.id).where(Flag.article_id == Article.id,
+                                     Flag.detector_version == Article.detector_version)
+        if f.kind:
+            flag = flag.where(Flag.kind == f.kind)
+        if f.subtype:
+            flag = flag.where(Flag.subtype == f.subtype)
+        query = query.where(exists(flag))
+    if f.q:
+        pattern = f"%{_escape_like(f.q)}%"
+        query = query.where(or_(Article.title.ilike(pattern, escape="\\"),
+                                Article.body.ilike(pattern, escape="\\")))
+    if f.published_from:
+        query = query.where(Article.published_at >= f.published_from)
+    if f.published_to:
+        query = query.where(Article.published_at <= f.published_to)
+    return query
+
+
+def list_articles(session: Session, f: ArticleFilter, limit: int, cursor: str | None) -> Page:
+    """Newest first; the cursor is the last id seen, so pages stay stable while articles arrive."""
+    query = _filtered(select(Article), f).order_by(Article.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(Article.id < decode_cursor(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(rows[-1].id) if more else None)
+
+
+def flag_counts(session: Session, article_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Current-version flag counts by kind for each article."""
+    counts: dict[int, dict[str, int]] = {i: {} for i in article_ids}
+    if not article_ids:
+        return counts
+    rows = session.execute(
+        select(Flag.article_id, Flag.kind, func.count())
+        .join(Article, Article.id == Flag.article_id)
+        .where(Flag.article_id.in_(article_ids), Flag.detector_version == Article.detector_version)
+        .group_by(Flag.article_id, Flag.kind)
+    )
+    for article_id, kind, n in rows:
+        counts[article_id][kind] = n
+    return counts
+
+
+def annotation_counts(session: Session, claim_ids: list[int]) -> dict[int, int]:
+    if not claim_ids:
+        return {}
+    rows = session.execute(
+        select(Annotation.claim_id, func.count()).where(Annotation.claim_id.in_(claim_ids))
+        .group_by(Annotation.claim_id)
+    )
+    return dict(rows.all())
+
+
+def annotated_claim_counts(session: Session, article_ids: list[int]) -> dict[int, int]:
+    """How many claims of each article carry at least one annotation."""
+    if not article_ids:
+        return {}
+    rows = session.execute(
+        select(Claim.article_id, func.count(func.distinct(Claim.id)))
+        .join(Annotation, Annotation.claim_id == Claim.id)
+        .where(Claim.article_id.in_(article_ids)).group_by(Claim.article_id)
+    )
+    return dict(rows.all())
