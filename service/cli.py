@@ -41,12 +41,18 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+CELERY = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
+
+
 def worker_command(concurrency: int | None, loglevel: str) -> list[str]:
-    command = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-               "--loglevel", loglevel, "-Q", "claimdesk"]
+    command = [*CELERY, "worker", "--loglevel", loglevel, "-Q", "claimdesk"]
     if concurrency:
         command += ["--concurrency", str(concurrency)]
     return command
+
+
+def beat_command(loglevel: str) -> list[str]:
+    return [*CELERY, "beat", "--loglevel", loglevel]
 
 
 @main.command()
@@ -60,20 +66,29 @@ def worker(concurrency: int | None, loglevel: str) -> None:
 
 
 @main.command()
+@click.option("--loglevel", default="INFO", show_default=True)
+def beat(loglevel: str) -> None:
+    """Run the scheduler that re-sends articles stuck in `queued` or `flagging` (run exactly one)."""
+    _settings()
+    os.execv(sys.executable, beat_command(loglevel))
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--web-workers", default=2, show_default=True, type=click.IntRange(1, 32))
 @click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Celery worker processes.")
 def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
-    """Migrate, then run the API (gunicorn) and a Celery worker side by side; Ctrl-C stops both."""
+    """Migrate, then run the API (gunicorn), a Celery worker and the sweeper's scheduler; Ctrl-C stops all."""
     from service.storage.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url)
     web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
            "--access-logfile", "-", "service.wsgi:app"]
-    children = [subprocess.Popen(web), subprocess.Popen(worker_command(concurrency, "INFO"))]
+    commands = {"web": web, "worker": worker_command(concurrency, "INFO"), "beat": beat_command("INFO")}
+    children = {name: subprocess.Popen(command) for name, command in commands.items()}
     click.echo(f"Claimdesk on http://{host}:{port}/ (API docs at /api/docs), database "
                f"{_redacted(settings.database_url)}, broker {settings.broker_url.split('@')[-1]}")
 
@@ -86,19 +101,19 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        while not stopping and all(child.poll() is None for child in children):
+        while not stopping and all(child.poll() is None for child in children.values()):
             time.sleep(0.2)
     finally:
-        for child in children:
+        for child in children.values():
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)  # warm shutdown for both gunicorn and celery
+                child.send_signal(signal.SIGTERM)  # warm shutdown for gunicorn and celery alike
         deadline = time.monotonic() + 30
-        for child in children:
+        for child in children.values():
             try:
                 child.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 child.kill()
-    failed = [child.args[2] for child in children if child.returncode not in (0, -signal.SIGTERM)]
+    failed = [name for name, child in children.items() if child.returncode not in (0, -signal.SIGTERM)]
     if failed and not stopping:
         raise click.ClickException("a process stopped unexpectedly: " + ", ".join(failed))
     click.echo("stopped")
@@ -115,6 +130,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
                 is_html: bool | None) -> None:
     """Store the article in PATH and queue it for flagging; prints the article as JSON."""
     from marshmallow import ValidationError
+    from sqlalchemy import inspect
 
     from service.runtime import Runtime
     from service.schemas.articles import ArticleCreateSchema
@@ -134,6 +150,8 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
     except ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages))
     runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)))
+    if not inspect(runtime.database.engine).has_table("articles"):
+        raise click.ClickException("The database has no schema yet: run `claimdesk migrate` first.")
     with runtime.database.sessionmaker() as session:
         try:
             article, created = submit_article(session, runtime.queue, Submission(**data),

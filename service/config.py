@@ -35,6 +35,8 @@ class Settings:
     task_soft_time_limit: int = 60
     task_time_limit: int = 90
     log_level: str = "INFO"
+    sweep_interval: int = 60
+    stuck_after: int = 600
     broker_transport_options: dict = field(default_factory=dict)
 
     @property
@@ -67,6 +69,8 @@ class Settings:
             task_soft_time_limit=_int(env, "CLAIMDESK_TASK_SOFT_TIME_LIMIT", cls.task_soft_time_limit),
             task_time_limit=_int(env, "CLAIMDESK_TASK_TIME_LIMIT", cls.task_time_limit),
             log_level=env.get("CLAIMDESK_LOG_LEVEL", "INFO").upper(),
+            sweep_interval=_int(env, "CLAIMDESK_SWEEP_INTERVAL", cls.sweep_interval),
+            stuck_after=_int(env, "CLAIMDESK_STUCK_AFTER", cls.stuck_after),
             broker_transport_options=options,
         )
 

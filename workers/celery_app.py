@@ -6,6 +6,7 @@ from celery import Celery
 from service.config import Settings
 
 FLAG_ARTICLE = "claimdesk.flag_article"
+SWEEP_STUCK = "claimdesk.sweep_stuck_articles"
 QUEUE = "claimdesk"
 
 
@@ -53,6 +54,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         # The embedded filesystem broker has no fan-out exchange for remote control; nothing needs it.
         worker_enable_remote_control=not settings.embedded_broker,
         worker_send_task_events=False,
+        # The sweeper re-sends articles whose message was lost (broker restart, failed publish).
+        beat_schedule={"sweep-stuck-articles": {"task": SWEEP_STUCK, "schedule": settings.sweep_interval,
+                                                "options": {"expires": settings.sweep_interval}}},
+        beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
     )
     return app
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
@@ -9,8 +10,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.config import Settings
 from service.services import flagging
+from service.services.queue import CeleryQueue
 from service.storage.db import Database
-from workers.celery_app import FLAG_ARTICLE, app
+from workers.celery_app import FLAG_ARTICLE, SWEEP_STUCK, app
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +56,11 @@ def flag_article(self, article_id: int) -> int | None:
             limit = self.app.conf.task_soft_time_limit
             flagging.mark_failed(session, article_id, f"detection took longer than {limit} s")
             return None
+
+
+@app.task(name=SWEEP_STUCK, autoretry_for=(OperationalError,), max_retries=2, retry_backoff=5)
+def sweep_stuck_articles() -> int:
+    """Re-send articles stuck in `queued` or `flagging` (run by Celery beat)."""
+    settings = Settings.from_env()
+    with database().sessionmaker() as session:
+        return len(flagging.resend_stuck(session, CeleryQueue(app), timedelta(seconds=settings.stuck_after)))

@@ -4,12 +4,13 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.domain import ArticleStatus
+from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
 from workers.detection import DETECTOR_VERSION, detect
 from workers.detection import Flag as DetectedFlag
@@ -91,3 +92,25 @@ def flag_article(session: Session, article_id: int,
         mark_failed(session, article_id, f"detection failed: {type(exc).__name__}: {exc}")
         return 0
     return store_flags(session, article_id, flags, version)
+
+
+def resend_stuck(session: Session, queue: TaskQueue, stuck_after: timedelta, limit: int = 500) -> list[int]:
+    """Re-send articles left `queued` or `flagging` longer than `stuck_after`.
+
+    The database is the source of truth: a message lost with a broker restart, a publish that failed
+    while the broker was down, or a worker killed past redelivery all end here. Flagging is
+    idempotent, so sending one twice costs time, never correctness.
+    """
+    cutoff = datetime.now(UTC) - stuck_after
+    stuck = list(session.scalars(
+        select(Article).where(Article.status.in_([ArticleStatus.QUEUED, ArticleStatus.FLAGGING]),
+                              Article.updated_at < cutoff)
+        .order_by(Article.id).limit(limit).with_for_update(skip_locked=True)))
+    now = datetime.now(UTC)
+    for article in stuck:
+        article.updated_at = now  # restart the clock, so the next sweep leaves it alone for a while
+    session.commit()
+    sent = [article.id for article in stuck if queue.flag_article(article.id)]
+    if sent:
+        log.warning("re-sent %d stuck article(s): %s", len(sent), sent[:20])
+    return sent
