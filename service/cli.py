@@ -148,7 +148,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
     try:
         data = ArticleCreateSchema().load({k: v for k, v in payload.items() if v is not None})
     except ValidationError as exc:
-        raise click.ClickException(json.dumps(exc.messages))
+        raise click.ClickException(json.dumps(exc.messages)) from None
     runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)))
     if not inspect(runtime.database.engine).has_table("articles"):
         raise click.ClickException("The database has no schema yet: run `claimdesk migrate` first.")
@@ -157,7 +157,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
             article, created = submit_article(session, runtime.queue, Submission(**data),
                                               settings.max_article_chars)
         except ServiceError as exc:
-            raise click.ClickException(exc.detail)
+            raise click.ClickException(exc.detail) from None
         click.echo(json.dumps({"id": article.id, "status": article.status, "created": created,
                                "title": article.title, "claims": len(article.claims)}))
 
@@ -182,7 +182,8 @@ def flag(source, output) -> None:
             if not isinstance(text, str):
                 raise TypeError("text must be a string")
         except (ValueError, KeyError, TypeError) as exc:
-            raise click.ClickException(f"line {number}: expected a JSON object with \"id\" and \"text\" ({exc})")
+            raise click.ClickException(
+                f'line {number}: expected a JSON object with "id" and "text" ({exc})') from None
         flags = [f.to_dict() for f in detect(text)]
         output.write(json.dumps({"id": doc_id, "flags": flags}, ensure_ascii=False) + "\n")
 

@@ -18,8 +18,9 @@ class ArticleCreateSchema(Schema):
     author = Text(validate=validate.Length(max=300), load_default=None)
     published_at = aware_datetime(load_default=None)
     language = Text(validate=validate.Length(max=16), load_default=None)
-    external_id = Text(validate=validate.Length(min=1, max=200), load_default=None,
-                       metadata={"description": "Your system's id; posting it again returns the stored article."})
+    external_id = Text(
+        validate=validate.Length(min=1, max=200), load_default=None,
+        metadata={"description": "Your system's id; posting it again returns the stored article."})
 
     @validates_schema
     def _one_source(self, data, **kwargs):

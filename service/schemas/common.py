@@ -19,7 +19,7 @@ class Text(fields.String):
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValidationError("Not valid Unicode text (it contains a lone surrogate).")
+            raise ValidationError("Not valid Unicode text (it contains a lone surrogate).") from None
         if _CONTROL.search(text):
             raise ValidationError("Contains control characters.")
         return text

@@ -48,15 +48,20 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
+# The largest id any backend stores; a forged cursor beyond it would overflow the query parameter.
+MAX_CURSOR_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit():
+        if prefix != "id" or not value.isdigit() or int(value) > MAX_CURSOR_ID:
             raise ValueError(raw)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not one this API handed out.", {"cursor": ["Invalid cursor."]})
+        raise InvalidInput("The cursor is not one this API handed out.",
+                           {"cursor": ["Invalid cursor."]}) from None
 
 
 def submit_article(session: Session, queue: TaskQueue, submission: Submission, max_chars: int

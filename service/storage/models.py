@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -64,7 +74,8 @@ class Article(Base):
     flagged_at: Mapped[datetime | None]
 
     claims: Mapped[list[Claim]] = relationship(
-        back_populates="article", order_by="Claim.position", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="article", order_by="Claim.position", cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
