@@ -44,13 +44,11 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
             "servers": [{"url": "/"}],
         },
     )
-    celery = None
     if queue is None:
         from workers.celery_app import make_celery
 
-        celery = make_celery(settings)
-        queue = CeleryQueue(celery)
-    app.extensions["claimdesk"] = Runtime(settings, Database(settings.database_url), queue, celery)
+        queue = CeleryQueue(make_celery(settings))
+    app.extensions["claimdesk"] = Runtime(settings, Database(settings.database_url), queue)
     app.teardown_appcontext(close_session)
 
     api = ClaimdeskApi(app)

@@ -16,7 +16,6 @@ class Runtime:
     settings: Settings
     database: Database
     queue: TaskQueue
-    celery: object | None = None
 
 
 def runtime() -> Runtime:

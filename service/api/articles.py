@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from service.api.parsing import Blueprint
 from service.api.presenters import article_detail, article_summaries, claims_with_flags
 from service.runtime import db_session, runtime
 from service.schemas.articles import (

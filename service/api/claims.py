@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from service.api.parsing import Blueprint
 from service.api.presenters import claim_detail
 from service.runtime import db_session, runtime
 from service.schemas.annotations import (

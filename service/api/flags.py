@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from service.api.parsing import Blueprint
 from service.runtime import db_session
 from service.schemas.articles import FlagPageSchema, FlagQueryArgsSchema
 from service.services.flags import list_flags

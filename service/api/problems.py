@@ -35,8 +35,8 @@ def _field_messages(errors: Any, path: str = "") -> list[str]:
 
 
 def problem(status: int, title: str, detail: str | None = None, errors: Any = None,
-            headers: dict[str, str] | None = None) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+            headers: dict[str, str] | None = None, extensions: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {**(extensions or {}), "type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if errors:

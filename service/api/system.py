@@ -4,12 +4,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from service.api.problems import PROBLEM_JSON
+from service.api.parsing import Blueprint
+from service.api.problems import PROBLEM_JSON, problem
 from service.runtime import runtime
 from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
-from service.schemas.system import HealthSchema, VersionSchema
+from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
 from service.services.errors import InvalidInput
 from service.services.health import check_broker, check_database
 from workers.detection import DETECTOR_VERSION, detect
@@ -27,15 +27,18 @@ def package_version() -> str:
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, schema=HealthSchema, content_type=PROBLEM_JSON,
+    @blp.alt_response(503, schema=HealthProblemSchema, content_type=PROBLEM_JSON,
                       description="The database or the broker is unreachable.")
     def get(self):
         """Whether the database and the broker are reachable, with their latency."""
         rt = runtime()
-        result = {"database": check_database(rt.database), "broker": check_broker(rt.settings, rt.celery)}
-        healthy = all(check["ok"] for check in result.values())
-        result["status"] = "ok" if healthy else "unavailable"
-        return (result, 200) if healthy else (result, 503, {"Content-Type": PROBLEM_JSON})
+        checks = {"database": check_database(rt.database), "broker": check_broker(rt.settings)}
+        failing = [name for name, check in checks.items() if not check["ok"]]
+        if failing:
+            # A Response skips the 200 schema: the 503 is a problem document carrying the checks.
+            return problem(503, "Service Unavailable", f"Unreachable: {', '.join(failing)}.",
+                           headers={"Retry-After": "5"}, extensions=checks)
+        return {"status": "ok", **checks}
 
 
 @blp.route("/version")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from service.schemas.common import ProblemSchema
+
 
 class CheckSchema(Schema):
     ok = fields.Boolean()
@@ -12,7 +14,14 @@ class CheckSchema(Schema):
 
 
 class HealthSchema(Schema):
-    status = fields.String(metadata={"description": "ok, or unavailable when a dependency is down"})
+    status = fields.String(metadata={"description": "ok (a dependency that is down gives a 503 problem)"})
+    database = fields.Nested(CheckSchema)
+    broker = fields.Nested(CheckSchema)
+
+
+class HealthProblemSchema(ProblemSchema):
+    """The 503 problem document, with every dependency's check."""
+
     database = fields.Nested(CheckSchema)
     broker = fields.Nested(CheckSchema)
 

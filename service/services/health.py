@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kombu import Connection
 from sqlalchemy import text
 
 from service.config import Settings
@@ -30,15 +31,15 @@ def check_database(database: Database) -> dict[str, Any]:
     return _timed(ping)
 
 
-def check_broker(settings: Settings, celery) -> dict[str, Any]:
+def check_broker(settings: Settings) -> dict[str, Any]:
     def ping() -> str:
         if settings.embedded_broker:
             folder = Path(settings.broker_transport_options["data_folder_in"])
             if not folder.is_dir():
                 raise FileNotFoundError(f"broker folder {folder} is missing")
             return "filesystem"
-        with celery.connection_for_write() as connection:
+        with Connection(settings.broker_url, connect_timeout=2) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
-            return connection.transport_cls if isinstance(connection.transport_cls, str) else "redis"
+            return connection.transport.driver_type
 
     return _timed(ping)

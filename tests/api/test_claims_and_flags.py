@@ -1,0 +1,140 @@
+"""Claims and flags as the API serves them, and POST /flag that flags a text and stores nothing."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from service.services.flagging import flag_article
+from tests.api.conftest import assert_problem, post_article
+from tests.fakes import KeywordDetector
+
+DETECTOR = KeywordDetector({"Peskov": ("sourcing", "named"), "60": ("number", "count"),
+                            "sources": ("sourcing", "anonymous")})
+
+
+def test_claim_detail_has_current_flags_and_annotations(client, session):
+    article = post_article(client, "Peskov said 60 servicemen died.")
+    flag_article(session, article["id"], detector=KeywordDetector({"died": ("number", "vague")}),
+                 version="old")
+    flag_article(session, article["id"], detector=DETECTOR, version="new")
+    claim = article["claims"][0]
+    annotation = client.post(f"/api/v1/claims/{claim['id']}/annotations",
+                             json={"reviewer": "ana", "verdict": "accurate"}).get_json()
+
+    response = client.get(f"/api/v1/claims/{claim['id']}")
+    assert response.status_code == 200
+    detail = response.get_json()
+    assert {k: detail[k] for k in ("id", "article_id", "position", "role", "start", "end", "text")} == \
+        {k: claim[k] for k in ("id", "article_id", "position", "role", "start", "end", "text")}
+    assert [(f["text"], f["kind"], f["subtype"], f["detector_version"]) for f in detail["flags"]] == \
+        [("Peskov", "sourcing", "named", "new"), ("60", "number", "count", "new")]
+    assert all(f["claim_id"] == claim["id"] and f["article_id"] == article["id"] for f in detail["flags"])
+    assert detail["annotations"] == [annotation]
+
+
+def test_article_claims_are_in_reading_order(client):
+    article = post_article(client, "The first sentence is here. The second one follows it. A third ends it.")
+    claims = client.get(f"/api/v1/articles/{article['id']}/claims").get_json()
+    assert [c["position"] for c in claims] == list(range(len(claims)))
+    assert [c["start"] for c in claims] == sorted(c["start"] for c in claims)
+    assert all(article["body"][c["start"]:c["end"]] == c["text"] for c in claims)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/claims/424242", "/api/v1/articles/424242/claims"])
+def test_missing_claims_are_404(client, path):
+    assert_problem(client.get(path), 404)
+
+
+@pytest.fixture
+def flagged(client, session) -> list[dict]:
+    """Three articles flagged by the fake detector; the last one re-flagged by a newer version."""
+    articles = [post_article(client, text) for text in (
+        "Peskov said 60 servicemen died.", "Our sources said Peskov lied.", "Nothing to flag in here.")]
+    for article in articles:
+        flag_article(session, article["id"], detector=DETECTOR, version="v1")
+    flag_article(session, articles[0]["id"], detector=KeywordDetector({"60": ("number", "count")}),
+                 version="v2")
+    return articles
+
+
+def flag_list(client, **query) -> dict:
+    response = client.get("/api/v1/flags", query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_flags_are_the_current_version_newest_first(client, flagged):
+    items = flag_list(client)["items"]
+    assert [(f["article_id"], f["text"], f["detector_version"]) for f in items] == [
+        (flagged[0]["id"], "60", "v2"),
+        (flagged[1]["id"], "Peskov", "v1"),
+        (flagged[1]["id"], "sources", "v1"),
+    ]
+    assert [f["id"] for f in items] == sorted((f["id"] for f in items), reverse=True)
+
+
+def test_flag_filters(client, flagged):
+    def texts(**query) -> list[tuple[int, str]]:
+        return [(f["article_id"], f["text"]) for f in flag_list(client, **query)["items"]]
+
+    assert texts(kind="number") == [(flagged[0]["id"], "60")]
+    assert texts(kind="sourcing", subtype="anonymous") == [(flagged[1]["id"], "sources")]
+    assert texts(subtype="named") == [(flagged[1]["id"], "Peskov")]
+    assert texts(article=flagged[1]["id"]) == [(flagged[1]["id"], "Peskov"), (flagged[1]["id"], "sources")]
+    assert texts(article=flagged[2]["id"]) == []
+    assert texts(kind="quote") == []
+
+
+def test_flag_pages_have_no_gaps_or_overlaps(client, flagged):
+    everything = [f["id"] for f in flag_list(client, limit=200)["items"]]
+    seen, cursor = [], None
+    while True:
+        page = flag_list(client, limit=2, **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= 2
+        seen += [f["id"] for f in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == everything and len(everything) == 3
+
+
+@pytest.mark.parametrize("query, field", [("kind=claim", "kind"), ("subtype=big", "subtype"),
+                                          ("article=99999999999", "article"), ("article=x", "article"),
+                                          ("limit=500", "limit"), ("page=2", "page")])
+def test_bad_flag_queries_are_422(client, query, field):
+    problem = assert_problem(client.get(f"/api/v1/flags?{query}"), 422)
+    assert list(problem["errors"]["query"]) == [field]
+
+
+def test_bad_flag_cursor_is_422(client):
+    assert_problem(client.get("/api/v1/flags?cursor=bm9wZQ"), 422)
+
+
+def test_flag_text_returns_flags_over_the_text_and_stores_nothing(client, app):
+    text = 'Peskov said: "We have significant losses of troops." About 60 servicemen died, 12% of the unit.'
+    response = client.post("/api/v1/flag", json={"text": text})
+    assert response.status_code == 200
+    result = response.get_json()
+    assert result["detector_version"] == client.get("/api/v1/version").get_json()["detector_version"]
+    for flag in result["flags"]:
+        assert set(flag) == {"kind", "subtype", "start", "end", "text", "attrs"}
+        assert text[flag["start"]:flag["end"]] == flag["text"]
+    with sqlite3.connect(app.extensions["claimdesk"].settings.database_url.removeprefix("sqlite:///")) as db:
+        stored = db.execute("SELECT (SELECT count(*) FROM articles) + (SELECT count(*) FROM flags)")
+        assert stored.fetchone() == (0,)
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({}, "text"), ({"text": ""}, "text"), ({"text": "a\x00b"}, "text"),
+    ({"text": "ok", "lang": "en"}, "lang"),
+])
+def test_flag_text_validation(client, payload, field):
+    problem = assert_problem(client.post("/api/v1/flag", json=payload), 422)
+    assert list(problem["errors"]["json"]) == [field]
+
+
+def test_flag_text_length_limit(make_app):
+    client = make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "50"}).test_client()
+    problem = assert_problem(client.post("/api/v1/flag", json={"text": "x" * 51}), 422)
+    assert problem["errors"] == {"text": ["Longer than 50 characters."]}

@@ -1,0 +1,63 @@
+"""Every error the API gives is application/problem+json with type, title, status and detail."""
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import assert_problem, post_article
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/articles/99999999999", "/api/v1/articles/99999999999/claims", "/api/v1/claims/99999999999",
+    "/api/v1/annotations/99999999999", "/api/v1/claims/99999999999/annotations", "/api/v1/articles/-1",
+    "/api/v1/articles/abc", "/api/v1/no-such-thing", "/api/v2/articles",
+])
+def test_unknown_urls_are_404_problems(client, path):
+    assert_problem(client.get(path), 404)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/articles/1", "/api/v1/claims/1", "/api/v1/annotations/1"])
+def test_missing_rows_are_404_problems_saying_which(client, path):
+    problem = assert_problem(client.get(path), 404)
+    assert problem["title"] == "Not found"
+    assert problem["detail"].startswith("There is no ") and problem["detail"].endswith(" 1.")
+
+
+@pytest.mark.parametrize("method, path", [("put", "/api/v1/articles"), ("delete", "/api/v1/flags"),
+                                          ("post", "/api/v1/health"), ("patch", "/api/v1/claims/1")])
+def test_wrong_method_is_405_problem(client, method, path):
+    assert_problem(getattr(client, method)(path), 405)
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '"just a string"', "null", "42"])
+def test_json_that_is_not_an_object_is_422(client, raw):
+    problem = assert_problem(client.post("/api/v1/articles", data=raw, content_type="application/json"), 422)
+    assert problem["detail"] == "Invalid input type."
+
+
+@pytest.mark.parametrize("raw", [
+    '{"reviewer": "a", "verdict": "accurate", "selector": {"start": NaN, "end": 3}}',
+    '{"reviewer": "a", "verdict": "accurate", "selector": {"start": 0, "end": 1e400}}',
+    '{"reviewer": "a", "verdict": "accurate", "selector": {"start": Infinity, "end": 3}}',
+    '{"reviewer": "a\\ud83d", "verdict": "accurate"}',
+    '{"\\ud800": 1, "reviewer": "a", "verdict": "accurate"}',
+])
+def test_odd_json_values_are_422_not_500(client, raw):
+    claim_id = post_article(client)["claims"][0]["id"]
+    assert_problem(client.post(f"/api/v1/claims/{claim_id}/annotations", data=raw,
+                               content_type="application/json"), 422)
+
+
+def test_an_unexpected_failure_is_a_500_problem_without_a_trace(app, client, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("service.api.system.package_version", explode)
+    problem = assert_problem(client.get("/api/v1/version"), 500)
+    assert "secret internals" not in problem["detail"] and "Traceback" not in problem["detail"]
+
+
+def test_database_that_went_away_is_a_503_problem(make_app, tmp_path):
+    client = make_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing-dir/x.db"}, migrate=False).test_client()
+    response = client.get("/api/v1/articles")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "5"

@@ -1,0 +1,59 @@
+"""Settings.from_env: the embedded defaults, overrides and errors a deployment sees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from service.domain import DEFAULT_VERDICTS
+
+
+def test_embedded_defaults_live_in_the_instance_folder(tmp_path):
+    settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path)})
+    assert settings.instance_path == tmp_path.resolve()
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'claimdesk.db'}"
+    assert settings.broker_url == "filesystem://localhost/" and settings.embedded_broker
+    messages = str(tmp_path.resolve() / "broker" / "messages")
+    assert settings.broker_transport_options["data_folder_in"] == messages
+    assert settings.broker_transport_options["data_folder_out"] == messages
+    assert settings.verdicts == DEFAULT_VERDICTS
+    assert (settings.max_request_bytes, settings.max_article_chars) == (5 * 1024 * 1024, 500_000)
+    assert settings.log_level == "INFO"
+
+
+def test_prepare_instance_creates_the_broker_folders(tmp_path):
+    settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "new")})
+    settings.prepare_instance()
+    broker = tmp_path / "new" / "broker"
+    assert (broker / "messages").is_dir() and (broker / "control").is_dir()
+
+
+def test_services_from_the_environment(tmp_path):
+    settings = Settings.from_env({
+        "CLAIMDESK_INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": "postgresql+psycopg://claimdesk:secret@db/claimdesk",
+        "CELERY_BROKER_URL": "redis://redis:6379/0",
+        "CLAIMDESK_VERDICTS": " true, ,false ,",
+        "CLAIMDESK_MAX_REQUEST_BYTES": "1024",
+        "CLAIMDESK_MAX_ARTICLE_CHARS": "",
+        "CLAIMDESK_TASK_SOFT_TIME_LIMIT": "5",
+        "CLAIMDESK_TASK_TIME_LIMIT": "7",
+        "CLAIMDESK_LOG_LEVEL": "debug",
+    })
+    assert settings.database_url == "postgresql+psycopg://claimdesk:secret@db/claimdesk"
+    assert settings.broker_url == "redis://redis:6379/0" and not settings.embedded_broker
+    assert settings.broker_transport_options == {}
+    assert settings.verdicts == ("true", "false")
+    assert settings.max_request_bytes == 1024 and settings.max_article_chars == 500_000
+    assert (settings.task_soft_time_limit, settings.task_time_limit) == (5, 7)
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_setting_that_is_not_a_number_is_named():
+    with pytest.raises(ValueError, match="CLAIMDESK_MAX_ARTICLE_CHARS must be an integer, got 'lots'"):
+        Settings.from_env({"CLAIMDESK_MAX_ARTICLE_CHARS": "lots"})
+
+
+def test_without_an_instance_path_the_default_is_under_the_working_directory():
+    assert Settings.from_env({}).instance_path == (Path.cwd() / "instance").resolve()
