@@ -81,7 +81,7 @@ LINES = [{"id": 1, "text": 'Peskov said: "We lost 60 men." Officials said 12% we
 def check_flag_output(stdout: str) -> None:
     rows = [json.loads(line) for line in stdout.splitlines()]
     assert [row["id"] for row in rows] == [1, "b-2"]
-    for row, sent in zip(rows, LINES):
+    for row, sent in zip(rows, LINES, strict=True):
         assert set(row) == {"id", "flags"}
         for flag in row["flags"]:
             assert set(flag) == {"kind", "subtype", "start", "end", "text", "attrs"}
