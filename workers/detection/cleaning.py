@@ -311,7 +311,7 @@ def clean_text(raw: str, title: str | None = None) -> CleanArticle:
             # A long paragraph pasted twice: keep the first copy.
             keep[i] = False
 
-    paragraphs = [line for line, kept in zip(lines, keep) if kept]
+    paragraphs = [line for line, kept in zip(lines, keep, strict=True) if kept]
     if title is not None and headline_at is None:
         paragraphs.insert(0, title)
     return CleanArticle(body="\n\n".join(paragraphs), title=title)
