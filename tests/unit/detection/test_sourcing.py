@@ -1,0 +1,131 @@
+"""Sourcing flags: attribution shapes, their spans, sources, cues and how identified the source is."""
+from __future__ import annotations
+
+from workers.detection.attribution import find_quotes_and_sourcing
+from workers.detection.model import Flag
+
+
+def sourcing(text: str) -> list[Flag]:
+    _, found = find_quotes_and_sourcing(text)
+    for flag in found:
+        assert flag.text == text[flag.start:flag.end]
+    return found
+
+
+def one(text: str) -> tuple[str, str | None, str | None, str | None]:
+    [flag] = sourcing(text)
+    return flag.text, flag.subtype, flag.attrs["source"], flag.attrs["cue"]
+
+
+def test_name_said():
+    assert one("Maria Lopez said the vote was delayed.") == (
+        "Maria Lopez said", "named", "Maria Lopez", "said")
+
+
+def test_title_and_name_with_auxiliary_and_adverb():
+    assert one("Finance Minister Ola Berg has repeatedly warned that rates will rise.") == (
+        "Finance Minister Ola Berg has repeatedly warned", "named", "Finance Minister Ola Berg", "warned")
+
+
+def test_appositive_between_source_and_cue():
+    assert one("Tom Reed, a spokesman for the council, said the road would reopen.") == (
+        "Tom Reed, a spokesman for the council, said", "named", "Tom Reed", "said")
+
+
+def test_relative_clause_between_source_and_cue():
+    assert one("Ana Diaz, who chairs the panel, told reporters the budget was short.") == (
+        "Ana Diaz, who chairs the panel, told", "named", "Ana Diaz", "told")
+
+
+def test_pronoun_source_as_written():
+    assert one('"We will appeal," he said.') == ("he said", "named", "he", "said")
+
+
+def test_inverted_attribution_runs_to_the_end_of_the_sentence():
+    assert one('"It is too early to tell," said Ruth Kim, an analyst at Fitch.') == (
+        "said Ruth Kim, an analyst at Fitch", "named", "Ruth Kim", "said")
+
+
+def test_speaking_to_an_outlet_and_the_speaker():
+    first, second = sourcing("Speaking to the BBC, the minister said the talks would resume.")
+    assert (first.text, first.attrs) == ("Speaking to the BBC", {"source": "the BBC", "cue": "Speaking to"})
+    assert (second.text, second.subtype, second.attrs["source"]) == (
+        "the minister said", "named", "the minister")
+
+
+def test_said_in_a_statement_british_spelling():
+    assert one("The Home Office said in a statement that it had apologised.") == (
+        "The Home Office said", "named", "The Home Office", "said")
+
+
+def test_according_to_people_familiar_is_anonymous():
+    assert one("The deal is close, according to people familiar with the matter.") == (
+        "according to people familiar with the matter", "anonymous", "people familiar with the matter",
+        "according to")
+
+
+def test_according_to_our_sources_counts_inside_a_quote():
+    _, found = find_quotes_and_sourcing('The outlet reported: "Ten men quit, according to our sources."')
+    assert [(f.text, f.subtype) for f in found] == [
+        ("The outlet reported", "named"), ("according to our sources", "anonymous")]
+
+
+def test_withheld_sources_are_anonymous():
+    assert one("Sources said the merger was off.")[1:] == ("anonymous", "Sources", "said")
+    assert one("A senior official who asked not to be named said the plan was dropped.") == (
+        "A senior official who asked not to be named said", "anonymous",
+        "A senior official who asked not to be named", "said")
+    assert one("Officials who spoke on condition of anonymity said a strike was near.")[1] == "anonymous"
+    assert one("The vote slipped, one party aide said.")[1:] == ("anonymous", "one party aide", "said")
+
+
+def test_pronoun_takes_the_subtype_of_the_source_it_refers_to():
+    first, second = sourcing("Two officials said the plan had stalled. They added that money ran out.")
+    assert (first.subtype, second.text, second.subtype) == ("anonymous", "They added", "anonymous")
+
+
+def test_unspecified_groups_and_weasel_words_are_vague():
+    assert one("Critics say the law goes too far.") == ("Critics say", "vague", "Critics", "say")
+    assert one("Many experts had predicted a quick end to the strike.") == (
+        "Many experts had predicted", "vague", "Many experts", "predicted")
+    assert one("It is understood that the talks collapsed.") == (
+        "It is understood", "vague", None, "It is understood")
+    assert one("The chief executive reportedly resigned.") == ("reportedly", "vague", None, "reportedly")
+
+
+def test_reports_as_a_noun_is_a_vague_source():
+    first, second = sourcing("The firm denied it after reports that it had misled investors.")
+    assert (first.text, first.subtype) == ("The firm denied", "named")
+    assert (second.text, second.subtype, second.attrs) == (
+        "reports that", "vague", {"source": "reports", "cue": "reports that"})
+
+
+def test_a_finding_credited_to_a_study():
+    assert one("A 2019 study by the institute found that rents doubled.") == (
+        "A 2019 study by the institute found", "named", "A 2019 study by the institute", "found")
+
+
+def test_headline_verbs_are_capitalised():
+    assert one("Council Admits Budget Error") == ("Council Admits", "named", "Council", "Admits")
+
+
+def test_participle_extends_the_attribution_it_follows():
+    assert one("Lena Park said the plan was sound, adding that costs would fall.") == (
+        "Lena Park said the plan was sound, adding", "named", "Lena Park", "said")
+
+
+def test_not_sourcing():
+    assert sourcing("Featured Image Credit: Alamy") == []
+    assert sourcing("He was told to leave the building.") == []
+    assert sourcing("Turnout rose in the swing states and his comments on the budget drew anger.") == []
+    assert sourcing("A group called the Harbour Trust bought the land.") == []
+    assert sourcing("That said, the season was a success.") == []
+
+
+def test_source_phrase_runs_over_its_prepositional_tail():
+    assert one("A government source close to the talks told the paper the deal was off.") == (
+        "A government source close to the talks told", "anonymous", "A government source close to the talks",
+        "told")
+    assert one("A spokesperson for the harbour authority said the ferry was late.") == (
+        "A spokesperson for the harbour authority said", "named", "A spokesperson for the harbour authority",
+        "said")

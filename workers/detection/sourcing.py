@@ -1,0 +1,579 @@
+"""Attributions: who a sentence credits (source) and with which words (cue), and how identified they are."""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from .layout import Layout
+from .lexicon import (
+    ANONYMOUS_HEADS,
+    ANONYMOUS_MARKERS,
+    AUXILIARIES,
+    BELIEF_VERBS,
+    CAPITALISED_FUNCTION,
+    DETERMINERS,
+    EVIDENCE_HEADS,
+    EVIDENCE_VERBS,
+    GROUP_ADJECTIVES,
+    LABEL_STOP,
+    NOUN_LIKE,
+    PARTICIPLES_AFTER,
+    PARTICLE_CUES,
+    PERSON_ONLY,
+    PERSONAL_PRONOUNS,
+    PRONOUNS,
+    REPORT_NOUN_BEFORE,
+    SINGULAR_PERSON_HEADS,
+    SPEECH_VERBS,
+    STOP_WORDS,
+    TIME_WORDS,
+    VAGUE_DETERMINERS,
+    VAGUE_HEADS,
+    verb_forms,
+    word_regex,
+)
+from .quotes import QuoteSpan
+
+_SPEECH = verb_forms(SPEECH_VERBS)
+_EVIDENCE = verb_forms(EVIDENCE_VERBS)
+_BELIEF = verb_forms(BELIEF_VERBS)
+_FORMS = {**_BELIEF, **_EVIDENCE, **_SPEECH}
+_BE = frozenset(("is", "was", "were", "are", "be", "been", "being"))
+_HAVE = frozenset(("has", "have", "had"))
+_MODALS = frozenset(("will", "would", "could", "might", "may", "can", "should", "must", "did", "do", "does",
+                     "n't", "not", "to"))
+_POSSESSIVES = frozenset(("his", "her", "their", "its", "our", "my", "your"))
+
+_VAGUE_PHRASE = (
+    r"\b(?:[Rr]eportedly|[Aa]llegedly|[Pp]urportedly)\b"
+    r"|\b[Ii]t (?:is|was|has been|had been) (?:widely )?(?:(?:understood|believed|thought|alleged|rumou?red"
+    r"|feared)(?=[ ,])|(?:said|claimed|reported|suggested|expected)(?= that| to))"
+    r"|\b(?:is|are|was|were) (?:widely )?(?:said|reported|believed|thought|understood|alleged|rumou?red)"
+    r"(?= to)"
+)
+_LABEL = r"(?:^|(?<=\n))[ \t\xa0]*[\"“]?[A-Z][\w.’'-]*(?:[ \xa0][A-Z][\w.’'-]*){0,4}:(?=[ \xa0])"
+_CUE = re.compile(
+    r"(?P<according>\b[Aa]ccording to\b)"
+    rf"|(?P<vague>{_VAGUE_PHRASE})"
+    rf"|(?<![\w’'-])(?P<verb>{word_regex([*_FORMS, *(f.capitalize() for f in _FORMS)])})(?![\w’'-])"
+    rf"|(?P<label>{_LABEL})"
+    r"|(?<=[”\"])[ \t\xa0]*(?P<dash>[―—–]|--)[ \t\xa0]*(?=[A-Z])"
+)
+_WITHHELD = re.compile(
+    r"[ \xa0]+(?:not to be|that (?:his|her|their) name|for anonymity|on condition|anonymously)")
+_PARTICLE = re.compile(r"[ \xa0]*(\w+|:)")
+_QUOTE_AHEAD = re.compile(r"[,:]?[ \xa0]*[\"“‘']")
+_AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
+_TOKEN = re.compile(r"[\w$][\w.’'&/-]*|--|[^\w\s]")
+_CLOSING_QUOTES = frozenset(("”", '"', "''", "’", "'", "»"))
+_SEPARATORS = frozenset((",", "--", "—", "–", "―", "(", ")", ";"))
+# What follows an inverted cue up to the sentence end; abbreviations' dots do not end it.
+_FORWARD_SOURCE = re.compile(
+    r"[ \t\xa0]+((?:[^.;:!?\n\"“”(]|\.(?=\w)|(?<=\b[A-Z])\.|(?<=Mr|Ms|Dr|St)\.)+)")
+_NAME_AHEAD = re.compile(r"(?:[A-Z][\w.’'-]*[ \xa0]?){1,5}")
+_OUTLET_AHEAD = re.compile(r"[ \xa0]+((?:the[ \xa0]+)?(?:[A-Z][\w.’'&-]*[ \xa0]?)+)")
+_QUOTE_NEXT = re.compile(r"[,:]?[ \xa0]*[\"“]")
+_NAMING = re.compile(r"[ \xa0]+(?:the[ \xa0]+)?[A-Z]")
+_COMPLEMENT = re.compile(r"[ \xa0]*(?:that\b|[:,\"“‘])")
+_REPORT_COMPLEMENT = re.compile(r"[ \xa0]+(that|of|suggest\w*|say\w*|said|indicat\w*|claim\w*)\b")
+_SAME_CLAUSE = re.compile(r"[^.;:!?\"“”]{0,80}")
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+_FORWARD_CLAUSE = re.compile(r"[^,.;:!?\n\"“”()—–]+")
+# Words after a source's head noun: "officials in the FBI", "a person close to", "experts I spoke to".
+_HEAD_END = (STOP_WORDS - {"and", "or"}) | frozenset((
+    "close", "familiar", "briefed", "involved", "interviewed", "speaking", "knowledgeable", "inside",
+    "outside", "across", "near", "—", "–", "--", "(", "i",
+))
+_CLASS_NOUNS = SINGULAR_PERSON_HEADS | ANONYMOUS_HEADS | VAGUE_HEADS | {"democrats", "republicans"}
+# "-ing" forms that attribute after a comma ("…, adding"); "asking"/"questioning" there are not speech.
+_SPEECH_PARTICIPLES = frozenset(f for f, lemma in _SPEECH.items() if lemma not in PERSON_ONLY - {"call"})
+_PERSON_PRONOUNS = frozenset(("he", "she", "they", "we", "i"))
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """A source and its cue; ``start``/``end`` cover both, as the sourcing flag will."""
+
+    start: int
+    end: int
+    source: str | None
+    cue: str
+    subtype: str
+
+
+def _head(source: str) -> tuple[str, str, bool]:
+    """(first word, head noun, head is a name) of a source phrase; "one of his aides" has head "aides"."""
+    words = source.split()
+    if not words:
+        return "", "", False
+    lows = [w.strip(",").lower() for w in words]
+    if len(words) > 2 and lows[1] == "of" and (lows[0] in DETERMINERS or "-" in lows[0]):
+        words, lows = words[2:], lows[2:]
+    n = 0
+    for k, low in enumerate(lows):
+        if low in _HEAD_END and k:
+            break
+        n = k
+        if words[k].endswith(","):
+            break  # an appositive follows: "Mike Schmidt, an adviser" is headed by Schmidt
+    while n > 0 and lows[n].endswith("ed") and not words[n][:1].isupper():
+        n -= 1  # "a report released last year": the head is "report"
+    head = lows[n]
+    named = words[n][:1].isupper() and head not in _CLASS_NOUNS and head.strip("s") not in GROUP_ADJECTIVES
+    return lows[0], head, named
+
+
+def classify(source: str) -> str:
+    """'anonymous', 'vague' or 'named' for a non-pronoun source phrase."""
+    first, head, named = _head(source)
+    if named:
+        return "named"
+    if ANONYMOUS_MARKERS.search(source):
+        return "anonymous"
+    if head in SINGULAR_PERSON_HEADS and first in ("a", "an", "one", "another"):
+        return "anonymous"
+    if head in ANONYMOUS_HEADS and head not in ("democrat", "republican"):
+        return "anonymous"
+    if head in VAGUE_HEADS or first in VAGUE_DETERMINERS:
+        return "vague"
+    return "named"
+
+
+def _is_name(token: str) -> bool:
+    return token[:1].isupper() and token.lower() not in CAPITALISED_FUNCTION
+
+
+def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
+    """Index of the first token of the noun phrase ending at ``tokens[i]``, or None if none ends there."""
+    word = tokens[i].group()
+    low = word.lower()
+    if not (word[0].isalnum() or word[0] == "$") or low in STOP_WORDS and low not in DETERMINERS:
+        return None
+    if word[0].isupper() and low in CAPITALISED_FUNCTION and low not in DETERMINERS:
+        return None
+    j = i
+    while j > 0 and i - j < 9:
+        prev = tokens[j - 1].group()
+        low = prev.lower()
+        by_evidence = low == "by" and j >= 2 and tokens[j - 2].group().lower() in EVIDENCE_HEADS
+        if tokens[j].group().lower() in DETERMINERS and not by_evidence:
+            break  # "a 2019 study by the institute" runs on past its inner determiner
+        if not (prev[0].isalnum() or prev[0] == "$"):
+            break
+        if prev[0].isupper():
+            if low in CAPITALISED_FUNCTION and low not in DETERMINERS:
+                break
+        elif low in ("of", "and", "&", "for", "de", "van", "von", "al", "bin", "at", "by"):
+            names = j - 2 >= 0 and tokens[j - 2].group()[:1].isupper() and tokens[j].group()[:1].isupper() \
+                and low != "by" or by_evidence
+            plurals = low == "and" and j - 2 >= 0 and tokens[j - 2].group()[-1:] == "s" \
+                and tokens[j].group()[-1:] == "s" and tokens[j].group().islower()
+            if not (names or plurals):
+                break
+        elif low in STOP_WORDS and low not in DETERMINERS or low in _FORMS \
+                or low.endswith("ed") and tokens[j].group()[:1].isupper():
+            break  # "recalled Mr. Obama": a verb before a name ends the phrase
+        j -= 1
+    return _post_modified(tokens, j)
+
+
+# Prepositions that attach a phrase to the source before it: "a source close to the talks",
+# "a spokesperson for the police", "people familiar with the plan".
+_POST_MODIFIER = frozenset(("to", "with", "for", "of", "in", "at", "from", "inside", "within", "on"))
+
+
+def _post_modified(tokens: list[re.Match], j: int) -> int:
+    """Extend a noun phrase starting at ``tokens[j]`` back over "NOUN PREPOSITION" links, twice at most."""
+    for _ in range(2):
+        if j < 2 or tokens[j - 1].group().lower() not in _POST_MODIFIER:
+            break
+        before = tokens[j - 2].group()
+        low = before.lower()
+        if not before[0].isalnum() or low in STOP_WORDS and low not in ("close",) or low in _FORMS \
+                or low.endswith(("ed", "ing", "ly")) and low not in ("briefed",):
+            break
+        k = _noun_phrase(tokens, j - 2)
+        if k is None or low not in ("close", "familiar", "briefed") and tokens[k].group().lower() not in \
+                DETERMINERS and not tokens[k].group()[:1].isupper():
+            break
+        j = k
+    return j
+
+
+def sentence_subject(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The noun phrase opening the sentence at ``start`` when it looks like a subject."""
+    tokens = list(_TOKEN.finditer(text, start, min(end, start + 160)))
+    k = 0
+    if tokens and tokens[0].group().lower() in STOP_WORDS | CAPITALISED_FUNCTION:
+        # "During a speech on Monday, Trump …": the subject follows the opening phrase's comma.
+        comma = next((n for n, t in enumerate(tokens[:15]) if t.group() == ","), None)
+        if comma is not None:
+            k = comma + 1
+    while k < len(tokens) and tokens[k].group() in ("“", '"', "‘", "'", "''"):
+        k += 1
+    if k >= len(tokens):
+        return None
+    word = tokens[k].group()
+    if word.lower() in PERSONAL_PRONOUNS:
+        return tokens[k].start(), tokens[k].end()
+    if not (_is_name(word) or word.lower() in DETERMINERS and word[:1].isupper()):
+        return None
+    n = k + 1
+    while n < len(tokens) and n - k < 7:
+        word = tokens[n].group()
+        w = word.lower()
+        if not word[0].isalnum() or w in STOP_WORDS and w not in DETERMINERS or w in AUXILIARIES \
+                or w in _FORMS or w.endswith("ed") and word.islower() or w.endswith("ly") and word.islower():
+            break
+        n += 1
+    return tokens[k].start(), tokens[n - 1].end()
+
+
+class _Finder:
+    """One text's attribution scan; holds the text, its layout and the quotes already found."""
+
+    def __init__(self, text: str, layout: Layout, quotes: list[QuoteSpan]) -> None:
+        self.text = text
+        self.layout = layout
+        self.quote_ends = [q.end for q in quotes]
+        self.quote_starts = [q.start for q in quotes]
+        self.found: list[Attribution] = []
+
+    def run(self) -> list[Attribution]:
+        """Every attribution, in reading order, from one scan of the cue regex."""
+        for m in _CUE.finditer(self.text):
+            kind = m.lastgroup
+            if kind == "according":
+                self._according(m)
+            elif kind == "vague":
+                self._add(m.start(), m.end(), None, m.group(), "vague")
+            elif kind == "verb":
+                self._verb(m)
+            elif kind == "label":
+                self._label(m)
+            elif kind == "dash":
+                self._dash(m)
+        self.found.sort(key=lambda a: (a.start, a.end))
+        return self.found
+
+    # -- shapes -------------------------------------------------------------------------------------
+
+    def _according(self, m: re.Match) -> None:
+        """"according to X": the source runs to the end of the clause."""
+        clause = _FORWARD_CLAUSE.match(self.text, m.end())
+        if clause is None or not clause.group().strip():
+            return
+        source = clause.group().strip()
+        end = clause.start() + len(clause.group().rstrip())
+        if source.split()[0].lower() in ("to", "the") and len(source.split()) == 1:
+            return
+        subtype = "vague" if _head(source)[1] in ("reports", "report", "media", "rumours", "rumors") \
+            else classify(source)
+        self._add(m.start(), end, source, "according to", subtype)
+
+    def _label(self, m: re.Match) -> None:
+        """"Pence: …" opening a line (headlines, transcripts) credits the short name before the colon."""
+        start = m.start() + len(m.group()) - len(m.group().lstrip(" \t\xa0\"“"))
+        label = self.text[start:m.end() - 1]
+        words = label.split()
+        if label.lower() in LABEL_STOP or words[-1].lower() in LABEL_STOP or len(words) > 3 \
+                or any(w.lower() in CAPITALISED_FUNCTION for w in words):
+            return
+        self._add(start, m.end(), label, ":", classify(label))
+
+    def _dash(self, m: re.Match) -> None:
+        """'“…” ― Jane Doe': a name after a dash that follows a quote signs it."""
+        name = _NAME_AHEAD.match(self.text, m.end(), m.end() + 80)
+        if name is None:
+            return
+        source = name.group().strip()
+        self._add(m.start("dash"), m.end() + len(source), source, m.group("dash"), classify(source))
+
+    def _verb(self, m: re.Match) -> None:
+        """A reporting verb: find its subject by the shape of the words before it."""
+        text = self.text
+        form = m.group("verb")
+        low = form.lower()
+        lemma = _FORMS[low]
+        if form[0].isupper() and not self._headline(m.start()) \
+                and low not in ("speaking", "talking", "writing"):
+            return
+        cue_end = m.end()
+        particles = PARTICLE_CUES.get(lemma)
+        if lemma == "continue":
+            # "She continued, “…" and "…,” she continued." are speech; "the trend continued," is not.
+            if not (_QUOTE_AHEAD.match(text, cue_end) or _AFTER_QUOTE.search(text, max(0, m.start() - 40),
+                                                                             m.start())):
+                return
+        elif particles:
+            nxt = _PARTICLE.match(text, cue_end)
+            if nxt is None or nxt.group(1).lower() not in particles:
+                return
+            cue_end = nxt.end()
+        if lemma in ("ask", "request", "speak") and _WITHHELD.match(text, cue_end):
+            return  # "who asked not to be named" withholds a name; it credits nobody
+        sent_start, sent_end = self.layout.sentence(m.start())
+        tokens = list(_TOKEN.finditer(text, max(sent_start, m.start() - 300), m.start()))
+        if low in ("reports", "report") and self._report_noun(m, tokens):
+            return
+        i = len(tokens) - 1
+        skipped: set[str] = set()
+        while i >= 0:
+            word = tokens[i].group()
+            w = word.lower()
+            if w in AUXILIARIES or w in TIME_WORDS or (word.endswith("ly") and word.islower() and len(w) > 4):
+                skipped.add(w)
+                i -= 1
+                continue
+            break
+        ing = low.endswith("ing")
+        progressive = ing and bool(skipped & _BE)
+        if skipped & _BE and not ing and not skipped & _HAVE:
+            return  # passive: "he was told" names the listener, not the source
+        cue = text[m.start():cue_end]
+        if i < 0:
+            if ing and lemma in ("speak", "talk", "write"):
+                self._speaking_to(m, cue_end)
+            return
+        word = tokens[i].group()
+        w = word.lower()
+        if ing and not progressive:
+            if w in PARTICIPLES_AFTER and low in _SPEECH_PARTICIPLES:
+                self._participle(m, cue_end, sent_start)
+                return
+            if not (_is_name(word) and _QUOTE_NEXT.match(text, cue_end)):
+                return  # "footage of Clinton asking, “…”" is an attribution; "a promising start" is not
+        if word in _CLOSING_QUOTES or (word == "," and i > 0 and tokens[i - 1].group() in _CLOSING_QUOTES):
+            if lemma in _SPEECH:
+                self._inverted(m, cue_end, sent_end)
+            return
+        if word in _SEPARATORS:
+            if word in ("(", ";"):
+                return
+            subject = self._appositive(tokens, i)
+            if subject is None:
+                if word == "," and lemma in _SPEECH:
+                    self._inverted(m, cue_end, sent_end, quoted=False)
+                return
+            self._credit(subject[0], subject[1], cue_end, cue, lemma, low, skipped)
+            return
+        if w in PRONOUNS or w.rstrip("’'s") in PRONOUNS and ("’" in w or "'" in w):
+            if lemma not in _SPEECH and not (lemma in _EVIDENCE and w in ("it", "which")):
+                return
+            if low == lemma and w in ("he", "she", "it") and not skipped & _MODALS:
+                return  # "he say" is not English; "it state" is a noun misread
+            self._pronoun(tokens[i].start(), tokens[i].end(), cue_end, cue, tokens, i)
+            return
+        if w in ("and", "but", "then"):
+            if lemma in _SPEECH:
+                self._participle(m, cue_end, sent_start)
+            return
+        relative = self._relative_subject(tokens, i)
+        if relative is not None:
+            self._credit(relative, tokens[i].end(), cue_end, cue, lemma, low, skipped)
+            return
+        j = _noun_phrase(tokens, i)
+        if j is None:
+            return
+        self._credit(tokens[j].start(), tokens[i].end(), cue_end, cue, lemma, low, skipped)
+
+    def _relative_subject(self, tokens: list[re.Match], i: int) -> int | None:
+        """Start of "a senior official who asked not to be named" when that subject ends at ``tokens[i]``."""
+        for r in range(i - 1, max(-1, i - 14), -1):
+            word = tokens[r].group()
+            if word in _SEPARATORS or word in _CLOSING_QUOTES or word in ("“", "‘"):
+                return None
+            if word.lower() == "who" and r > 0:
+                k = _noun_phrase(tokens, r - 1)
+                return tokens[k].start() if k is not None else None
+        return None
+
+    def _credit(self, src_start: int, src_end: int, cue_end: int, cue: str, lemma: str, form: str,
+                skipped: set[str]) -> None:
+        """An attribution to the noun phrase ``text[src_start:src_end]`` if the verb suits the subject."""
+        source = self.text[src_start:src_end].strip(" ,\xa0")
+        words = source.split()
+        if not words or all(w.lower() in DETERMINERS for w in words):
+            return
+        first, head, _ = _head(source)
+        if first in STOP_WORDS and first not in DETERMINERS:
+            return
+        last = words[-1]
+        plural = last.endswith("s") and not last.endswith(("ss", "us", "is", "’s", "'s"))
+        if form == lemma and form != "put" \
+                and not (plural or skipped & _MODALS or first in ("i", "we", "you")):
+            return  # a bare "state" or "report" after a singular noun is a noun: "Kim's mental state"
+        if form.endswith("s") and form != lemma and (plural or first in _POSSESSIVES):
+            return  # "his comments on", "their estimates": plural nouns, not verbs
+        if form in NOUN_LIKE and not self._verb_follows(cue_end) and (
+                not last[:1].isupper() or last.lower() in GROUP_ADJECTIVES or "’" in source or "'" in source):
+            return
+        if first == "that" or self.text[max(0, src_start - 5):src_start].endswith("that "):
+            return  # "… that Trump called": the reported claim, not the article's sourcing
+        subtype = classify(source)
+        evidence = head in EVIDENCE_HEADS
+        if lemma not in _SPEECH and not (lemma == "put" and self.text.startswith(" it", cue_end)):
+            if lemma in _EVIDENCE and not evidence:
+                return
+            if lemma in _BELIEF and lemma not in _EVIDENCE and subtype == "named":
+                return
+        if form == "called" and last[:1].islower() and _NAMING.match(self.text, cue_end):
+            return  # "a group called the Fund": naming, not speaking
+        self._add(src_start, cue_end, source, cue, subtype)
+
+    def _verb_follows(self, cue_end: int) -> bool:
+        """True when the words after a cue read as its complement: "that", a colon, a comma or a quote."""
+        return _COMPLEMENT.match(self.text, cue_end) is not None
+
+    def _pronoun(self, start: int, end: int, cue_end: int, cue: str, tokens: list[re.Match], i: int) -> None:
+        """"he said" credits "he"; "…, who said" credits the phrase "who" stands for."""
+        pronoun = self.text[start:end]
+        low = pronoun.lower().split("’")[0].split("'")[0]
+        source = pronoun
+        subtype = "named"
+        if low in ("who", "which"):
+            j = i - 1
+            if j >= 0 and tokens[j].group() == ",":
+                j -= 1
+            k = _noun_phrase(tokens, j) if j >= 0 else None
+            if k is not None:
+                source = self.text[tokens[k].start():tokens[j].end()]
+                subtype = classify(source)
+        else:
+            subtype = self._inherit(start, low)
+        self._add(start, cue_end, source, cue, subtype)
+
+    def _inherit(self, pos: int, pronoun: str) -> str:
+        """A pronoun source takes the subtype of the last attribution it can refer back to."""
+        default = "vague" if pronoun == "they" else "named"
+        for prior in reversed(self.found):
+            if prior.start >= pos:
+                continue
+            if pos - prior.end > 600:
+                break
+            if prior.source is None or prior.source.lower() in PRONOUNS:
+                continue
+            plural = prior.source.rstrip(",").endswith("s")
+            if prior.subtype == "anonymous" and (pronoun == "they") == plural:
+                return "anonymous"
+            return default
+        return default
+
+    def _appositive(self, tokens: list[re.Match], i: int) -> tuple[int, int] | None:
+        """Source span for "X, who ..., said" and "X, a lawyer, said": the name before the appositives."""
+        parts: list[tuple[int, int]] = []
+        end = i
+        j = i - 1
+        while j >= 0 and len(parts) < 4:
+            word = tokens[j].group()
+            if word in _SEPARATORS or word in _CLOSING_QUOTES or word in ("“", "‘", ":"):
+                parts.append((j + 1, end))
+                if word not in _SEPARATORS:
+                    break
+                end = j
+            j -= 1
+        if j < 0:
+            parts.append((0, end))
+        parts = [p for p in parts if p[1] > p[0]]
+        if len(parts) < 2:
+            return None
+        for n, (a, b) in enumerate(parts):
+            words = [t.group() for t in tokens[a:b]]
+            bare_name = all(_is_name(w) or w.lower() in ("of", "and", "&", "de") for w in words)
+            if bare_name and n > 0 or bare_name and len(parts) > 1 and n == 0 and len(words) <= 4:
+                return tokens[a].start(), tokens[b - 1].end()
+            if n > 0:
+                k = _noun_phrase(tokens, b - 1)
+                if k is not None and k >= a:
+                    return tokens[k].start(), tokens[b - 1].end()
+                return None
+        return None
+
+    def _inverted(self, m: re.Match, cue_end: int, sent_end: int, quoted: bool = True) -> None:
+        """'"…," said Jane Doe, a lawyer.': the source follows the cue."""
+        after = _FORWARD_SOURCE.match(self.text, cue_end, sent_end)
+        if after is None:
+            return
+        phrase = after.group(1)
+        first = phrase.split()[0] if phrase.split() else ""
+        fl = first.lower()
+        if not (_is_name(first) or first[:1].isdigit() or fl in _PERSON_PRONOUNS
+                or fl in DETERMINERS and fl not in ("that", "this", "these", "those")):
+            return
+        if not quoted and len(phrase.split()) > 12:
+            return
+        source = phrase.split(",")[0].strip()
+        if fl in _PERSON_PRONOUNS:
+            source = first
+            phrase = first
+        end = after.start(1) + len(phrase.rstrip(" ,\xa0"))
+        subtype = self._inherit(m.start(), fl) if source == first and fl in PRONOUNS else classify(phrase)
+        self._add(m.start(), end, source, m.group("verb"), subtype)
+
+    def _participle(self, m: re.Match, cue_end: int, sent_start: int) -> None:
+        """"X did this, adding that …", "X beamed and asked": the source is the sentence's subject.
+
+        "X said, adding …" extends X's attribution rather than adding a second one over the same words.
+        """
+        prior = self.found[-1] if self.found else None
+        if prior is not None and sent_start <= prior.start and prior.source is not None \
+                and self.text[prior.start:prior.start + 6].lower().split(" ")[0] not in ("who", "which") \
+                and _SAME_CLAUSE.fullmatch(self.text, prior.end, m.start()):
+            self.found[-1] = Attribution(prior.start, cue_end, prior.source, prior.cue, prior.subtype)
+            return
+        subject = sentence_subject(self.text, sent_start, m.start())
+        if subject is not None:
+            source = self.text[subject[0]:subject[1]]
+            subtype = self._inherit(subject[0], source.lower()) if source.lower() in PRONOUNS \
+                else classify(source)
+            self._add(m.start(), cue_end, source, m.group("verb"), subtype)
+            return
+        prior = next((a for a in reversed(self.found) if sent_start <= a.start < m.start()), None)
+        if prior is not None:
+            self._add(m.start(), cue_end, prior.source, m.group("verb"), prior.subtype)
+
+    def _speaking_to(self, m: re.Match, cue_end: int) -> None:
+        """"Speaking to Sky News, …": the outlet spoken to is credited with what follows."""
+        name = _OUTLET_AHEAD.match(self.text, cue_end, cue_end + 80)
+        if name is None:
+            return
+        source = name.group(1).strip()
+        self._add(m.start(), name.start(1) + len(source), source, self.text[m.start():cue_end],
+                  classify(source))
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _report_noun(self, m: re.Match, tokens: list[re.Match]) -> bool:
+        """"after reports that …" is a vague source; True when ``m`` is that noun, flagged or not."""
+        before = tokens[-1].group().lower() if tokens else ""
+        if before not in REPORT_NOUN_BEFORE:
+            return False
+        nxt = _REPORT_COMPLEMENT.match(self.text, m.end())
+        if nxt is not None and m.group("verb").lower() == "reports":
+            self._add(m.start(), nxt.end(1), "reports", self.text[m.start():nxt.end(1)], "vague")
+        return True
+
+    def _headline(self, pos: int) -> bool:
+        """True when ``pos`` sits on a short title-case line, where verbs are capitalised too."""
+        start, end = self.layout.paragraph(pos)
+        line = self.text[start:end]
+        words = _WORD.findall(line)
+        if len(line) > 200 or len(words) < 3:
+            return False
+        return sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+    def _add(self, start: int, end: int, source: str | None, cue: str, subtype: str) -> None:
+        """Keep an attribution unless it sits inside a quote (see below)."""
+        i = bisect_left(self.quote_starts, end)
+        # A cue inside a quoted stretch is the speaker's own account, not the article's sourcing, unless it
+        # is a fixed phrase that withholds a source ("according to our sources") or a transcript's "NAME:".
+        if i and self.quote_starts[i - 1] < start and self.quote_ends[i - 1] > end \
+                and not (subtype != "named" and (cue == "according to" or source is None)) and cue != ":":
+            return
+        self.found.append(Attribution(start, end, source, cue, subtype))
+
+
+def find_attributions(text: str, layout: Layout, quotes: list[QuoteSpan]) -> list[Attribution]:
+    """Every attribution in ``text`` in reading order."""
+    return _Finder(text, layout, quotes).run()
