@@ -24,7 +24,7 @@ def find_quotes_and_sourcing(text: str) -> tuple[list[Flag], list[Flag]]:
         for a in attributions
     ]
     quotes = []
-    for span, (speaker, cue) in zip(spans, _speakers(text, layout, spans, attributions)):
+    for span, (speaker, cue) in zip(spans, _speakers(text, layout, spans, attributions), strict=True):
         quotes.append(Flag("quote", quote_subtype(text, span), span.start, span.end,
                            text[span.start:span.end], {"speaker": speaker, "cue": cue}))
     return quotes, sourcing

@@ -234,7 +234,8 @@ ANONYMOUS_HEADS = frozenset((
     "source", "sources", "official", "officials", "aide", "aides", "adviser", "advisers", "advisor",
     "advisors", "insider", "insiders", "person", "operative", "operatives", "staffer",
     "staffers", "diplomat", "diplomats", "confidant", "confidants", "associate", "associates",
-    "veteran", "veterans", "someone", "individual", "individuals", "ally", "allies", "intermediary", "whistleblower", "informant", "informants", "one",
+    "veteran", "veterans", "someone", "individual", "individuals", "ally", "allies", "intermediary",
+    "whistleblower", "informant", "informants", "one",
     "another", "democrat", "republican", "strategist", "lawmaker", "executive", "employee",
 ))
 # Post-modifiers that mark a withheld identity even on a weaker head ("a person close to ...").

@@ -104,7 +104,7 @@ def _pair(text: str, start: int, end: int, double: bool,
 def find_quote_spans(text: str, layout: Layout) -> list[QuoteSpan]:
     """Every quoted stretch in reading order; single-quoted ones only outside double quotes."""
     spans: list[QuoteSpan] = []
-    for para_start, para_end in zip(layout.paragraph_starts, layout.paragraph_ends):
+    for para_start, para_end in zip(layout.paragraph_starts, layout.paragraph_ends, strict=True):
         first = para_start + len(text[para_start:para_end]) - len(text[para_start:para_end].lstrip())
         doubles = _pair(text, para_start, para_end, double=True)
         singles = [s for s in _pair(text, para_start, para_end, double=False, skip=tuple(doubles))
