@@ -5,14 +5,12 @@ import logging
 
 from flask import Flask, redirect, send_from_directory
 
-from service.api import articles, claims, flags, system
+from service.api import API_PREFIX, articles, batches, claims, exports, flags, system
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.config import Settings
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
 from service.storage.db import Database
-
-API_PREFIX = "/api/v1"
 
 
 def _swagger_assets(app: Flask) -> None:
@@ -40,7 +38,8 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": "Store articles, read the claims and flags workers put on them, "
-                                    "and annotate claims. Every error is application/problem+json."},
+                                    "annotate claims, and import or re-flag articles in batches. "
+                                    "Every error is application/problem+json."},
             "servers": [{"url": "/"}],
         },
     )
@@ -53,7 +52,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
 
     api = ClaimdeskApi(app)
     app.extensions["claimdesk_api"] = api
-    for module in (articles, claims, flags, system):
+    for module in (articles, batches, claims, exports, flags, system):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
     _swagger_assets(app)

@@ -1,4 +1,4 @@
-"""The `claimdesk` command: run the service and the worker, migrate, add articles, flag text."""
+"""The `claimdesk` command: run the service and the worker, migrate, add and import articles, flag text."""
 from __future__ import annotations
 
 import json
@@ -160,6 +160,99 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
             raise click.ClickException(exc.detail) from None
         click.echo(json.dumps({"id": article.id, "status": article.status, "created": created,
                                "title": article.title, "claims": len(article.claims)}))
+
+
+class _ReadWithProgress:
+    """A file urllib sends block by block, moving the progress bar as it goes."""
+
+    def __init__(self, file, advance) -> None:
+        self.file, self.advance = file, advance
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.file.read(size)
+        self.advance(len(block))
+        return block
+
+
+def _import_locally(path: Path, bar) -> dict:
+    from sqlalchemy import inspect
+
+    from service.api.presenters import batch_view
+    from service.services import batches
+    from service.services.queue import CeleryQueue
+    from service.storage.db import Database
+    from workers.celery_app import make_celery
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    if not inspect(database.engine).has_table("batches"):
+        raise click.ClickException("The database schema is not up to date: run `claimdesk migrate` first.")
+    limits = batches.ImportLimits(max_lines=settings.max_batch_lines, max_bytes=settings.max_batch_bytes,
+                                  max_line_bytes=settings.max_request_bytes,
+                                  max_article_chars=settings.max_article_chars)
+    with database.sessionmaker() as session, path.open("rb") as stream:
+        batch = batches.start_import(session)
+        try:
+            batches.import_articles(session, CeleryQueue(make_celery(settings)), batch, stream, limits,
+                                    on_progress=bar.update)
+        except batches.BatchTooLarge as exc:
+            raise click.ClickException(exc.detail) from None
+        return batch_view(batches.get_batch(session, batch.id))
+
+
+def _import_to_server(path: Path, server: str, token: str | None, bar) -> dict:
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/x-ndjson", "Content-Length": str(path.stat().st_size),
+               "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = server.rstrip("/") + "/api/v1/batches"
+    with path.open("rb") as file:
+        request = urllib.request.Request(url, data=_ReadWithProgress(file, bar.update), headers=headers,
+                                         method="POST")
+        try:
+            # The server reads and stores the file as it arrives and answers once it is through.
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as exc:
+            try:
+                problem = json.load(exc)
+                message = f"{problem['title']}: {problem.get('detail', '')}"
+            except (ValueError, KeyError, TypeError):
+                message = exc.reason
+            raise click.ClickException(f"{url} answered {exc.code}: {message}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise click.ClickException(f"could not send the file to {url}: {reason}") from None
+
+
+def _import_summary(batch: dict) -> str:
+    lines = [f"batch {batch['id']} ({batch['status']}): {batch['total']:,} lines read; "
+             f"new articles queued for flagging: {batch['articles']:,}; already imported, skipped: "
+             f"{batch['duplicates']:,}; lines with errors: {batch['error_count']:,}"]
+    lines += [f"  line {e['line']}: {e['problem']}" for e in batch["errors"]]
+    if batch["error_count"] > len(batch["errors"]):
+        lines.append(f"  ... and {batch['error_count'] - len(batch['errors']):,} more")
+    return "\n".join(lines)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--server", metavar="URL", help="Send the file to the Claimdesk at URL instead of importing it "
+              "into this machine's database.")
+@click.option("--token", envvar="CLAIMDESK_TOKEN", help="API token for --server, sent as a Bearer token.")
+def import_batch(path: Path, server: str | None, token: str | None) -> None:
+    """Import the JSONL articles in PATH (one POST /articles object per line) as one batch.
+
+    Articles already stored (same external_id or body) are skipped, so running it again resumes an
+    import that stopped. Prints a summary with the line number of every line that failed.
+    """
+    with click.progressbar(length=path.stat().st_size, label=f"importing {path.name}", file=sys.stderr,
+                           show_pos=False) as bar:
+        batch = _import_to_server(path, server, token, bar) if server else _import_locally(path, bar)
+    click.echo(_import_summary(batch))
 
 
 @main.command()

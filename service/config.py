@@ -22,6 +22,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _http_url(env: dict[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ValueError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; `Settings.from_env()` is the one way to build it."""
@@ -32,12 +39,19 @@ class Settings:
     verdicts: tuple[str, ...] = DEFAULT_VERDICTS
     max_request_bytes: int = 5 * 1024 * 1024
     max_article_chars: int = 500_000
+    max_batch_bytes: int = 200 * 1024 * 1024
+    max_batch_lines: int = 50_000
     task_soft_time_limit: int = 60
     task_time_limit: int = 90
     log_level: str = "INFO"
     sweep_interval: int = 60
     stuck_after: int = 600
     broker_transport_options: dict = field(default_factory=dict)
+    # Exports: the fact-checking organisation named as ClaimReview author, and the public address
+    # exported links point to (None: the address the export was requested at).
+    org_name: str = "Claimdesk"
+    org_url: str | None = None
+    public_url: str | None = None
 
     @property
     def embedded_broker(self) -> bool:
@@ -57,6 +71,9 @@ class Settings:
                 "data_folder_out": str(queue / "messages"),
                 "control_folder": str(queue / "control"),
                 "store_processed": False,
+                # kombu sleeps this long whenever a poll finds nothing it may take, and with prefetch 1
+                # that is after every message: its default of 1 s held two workers to 2 articles/s.
+                "polling_interval": 0.05,
             }
         verdicts = tuple(v.strip() for v in env.get("CLAIMDESK_VERDICTS", "").split(",") if v.strip())
         return cls(
@@ -66,12 +83,17 @@ class Settings:
             verdicts=verdicts or DEFAULT_VERDICTS,
             max_request_bytes=_int(env, "CLAIMDESK_MAX_REQUEST_BYTES", cls.max_request_bytes),
             max_article_chars=_int(env, "CLAIMDESK_MAX_ARTICLE_CHARS", cls.max_article_chars),
+            max_batch_bytes=_int(env, "CLAIMDESK_MAX_BATCH_BYTES", cls.max_batch_bytes),
+            max_batch_lines=_int(env, "CLAIMDESK_MAX_BATCH_LINES", cls.max_batch_lines),
             task_soft_time_limit=_int(env, "CLAIMDESK_TASK_SOFT_TIME_LIMIT", cls.task_soft_time_limit),
             task_time_limit=_int(env, "CLAIMDESK_TASK_TIME_LIMIT", cls.task_time_limit),
             log_level=env.get("CLAIMDESK_LOG_LEVEL", "INFO").upper(),
             sweep_interval=_int(env, "CLAIMDESK_SWEEP_INTERVAL", cls.sweep_interval),
             stuck_after=_int(env, "CLAIMDESK_STUCK_AFTER", cls.stuck_after),
             broker_transport_options=options,
+            org_name=env.get("CLAIMDESK_ORG_NAME", "").strip() or cls.org_name,
+            org_url=_http_url(env, "CLAIMDESK_ORG_URL"),
+            public_url=_http_url(env, "CLAIMDESK_PUBLIC_URL"),
         )
 
     def prepare_instance(self) -> None:

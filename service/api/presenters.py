@@ -1,4 +1,4 @@
-"""Turn stored rows into the plain data the output schemas dump: current flags only, with counts."""
+"""Turn stored rows into the plain data the output schemas dump: current flags only, counts, progress."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.services.articles import annotated_claim_counts, annotation_counts, flag_counts
+from service.services.batches import BatchReport
 from service.storage.models import Annotation, Article, Claim, Flag
 
 _SUMMARY = ("id", "external_id", "title", "url", "outlet", "author", "published_at", "language",
@@ -44,3 +45,13 @@ def claim_detail(claim: Claim) -> dict[str, Any]:
     return {"id": claim.id, "article_id": claim.article_id, "position": claim.position, "role": claim.role,
             "start": claim.start, "end": claim.end, "text": claim.text,
             "flags": current_flags(claim, claim.article.detector_version), "annotations": annotations}
+
+
+def batch_view(report: BatchReport) -> dict[str, Any]:
+    batch = report.batch
+    return {"id": batch.id, "kind": batch.kind, "status": batch.status, "total": batch.total,
+            "articles": report.articles, "queued": report.queued, "flagging": report.flagging,
+            "flagged": report.flagged, "failed": report.failed, "duplicates": batch.duplicates,
+            "error_count": batch.error_count, "errors": batch.errors, "filter": batch.filter,
+            "created_at": batch.created_at, "started_at": batch.started_at, "finished_at": batch.finished_at,
+            "articles_per_second": report.articles_per_second}

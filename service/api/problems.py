@@ -9,29 +9,12 @@ from flask_smorest import Api
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from service.schemas.common import ProblemSchema
+from service.schemas.common import ProblemSchema, field_messages
 from service.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-
-def _field_messages(errors: Any, path: str = "") -> list[str]:
-    """Flatten marshmallow's nested messages into 'field: message' lines."""
-    if isinstance(errors, dict):
-        lines = []
-        for key, value in errors.items():
-            # webargs nests everything under its location ("json", "query"); the field path is enough.
-            name = path if key in ("json", "query", "form", "files", "headers", "_schema") else (
-                f"{path}.{key}" if path else str(key))
-            lines += _field_messages(value, name)
-        return lines
-    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
-        return [f"{path}: {' '.join(errors)}" if path else " ".join(errors)]
-    if isinstance(errors, list):
-        return [line for e in errors for line in _field_messages(e, path)]
-    return [f"{path}: {errors}" if path else str(errors)]
 
 
 def problem(status: int, title: str, detail: str | None = None, errors: Any = None,
@@ -56,7 +39,7 @@ class ClaimdeskApi(Api):
         errors = data.get("errors") or data.get("messages")
         detail = data.get("message") or error.description
         if errors:
-            lines = _field_messages(errors)
+            lines = field_messages(errors)
             unknown = [line.split(":")[0] for line in lines if line.endswith("Unknown field.")]
             if unknown:
                 detail = f"Unknown field(s): {', '.join(unknown)}. " + "; ".join(

@@ -1,4 +1,4 @@
-"""The newsroom's vocabulary: article statuses, flag kinds and the default verdict scale. No frameworks."""
+"""The newsroom's vocabulary: article and batch statuses, flag kinds, default verdicts. No frameworks."""
 from __future__ import annotations
 
 from enum import StrEnum
@@ -9,6 +9,23 @@ class ArticleStatus(StrEnum):
     FLAGGING = "flagging"
     FLAGGED = "flagged"
     FAILED = "failed"
+
+
+class BatchKind(StrEnum):
+    IMPORT = "import"
+    REFLAG = "reflag"
+
+
+class BatchStatus(StrEnum):
+    QUEUED = "queued"  # accepted; its input is still being read
+    RUNNING = "running"  # every article is stored and queued; workers are flagging them
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+# The status_reason of an article whose batch was cancelled before a worker reached it; the flagging
+# task skips such articles.
+BATCH_CANCELLED = "batch cancelled"
 
 
 class FlagKind(StrEnum):

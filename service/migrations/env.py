@@ -20,6 +20,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode copies a table and drops the original; with foreign keys on, SQLite runs that
+            # DROP as a DELETE and cascades it into every referencing table (claims, flags, ...).
+            # The pragma only takes effect outside a transaction, so it comes before the migration's.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the transaction the pragma began, so Alembic's own one commits
         # render_as_batch: SQLite cannot ALTER most things in place; batch mode copies the table.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -28,7 +28,9 @@ class ArticleCreateSchema(Schema):
             raise ValidationError("Send exactly one of `body` (text) and `html`.", "body")
 
 
-class ArticleQueryArgsSchema(PageArgsSchema):
+class ArticleFilterSchema(Schema):
+    """Which articles: used by GET /articles and by a re-flag."""
+
     status = fields.String(validate=validate.OneOf([s.value for s in ArticleStatus]))
     outlet = Text(validate=validate.Length(max=200))
     kind = fields.String(validate=validate.OneOf([k.value for k in FlagKind]),
@@ -38,6 +40,10 @@ class ArticleQueryArgsSchema(PageArgsSchema):
     q = Text(validate=validate.Length(min=1, max=200), metadata={"description": "Words in title or body."})
     published_from = aware_datetime()
     published_to = aware_datetime()
+
+
+class ArticleQueryArgsSchema(ArticleFilterSchema, PageArgsSchema):
+    pass
 
 
 class FlagQueryArgsSchema(PageArgsSchema):

@@ -1,8 +1,9 @@
-"""Fields and schemas every resource shares: safe text, pagination and the problem document."""
+"""Fields and schemas every resource shares: safe text, pagination, the problem document and its messages."""
 from __future__ import annotations
 
 import re
 from datetime import UTC
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -45,3 +46,20 @@ class ProblemSchema(Schema):
     status = fields.Integer(metadata={"description": "The HTTP status code."})
     detail = fields.String(metadata={"description": "What went wrong with this request."})
     errors = fields.Dict(metadata={"description": "Per-field messages, by location then field."})
+
+
+def field_messages(errors: Any, path: str = "") -> list[str]:
+    """Flatten marshmallow's nested messages into 'field: message' lines."""
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            # webargs nests everything under its location ("json", "query"); the field path is enough.
+            name = path if key in ("json", "query", "form", "files", "headers", "_schema") else (
+                f"{path}.{key}" if path else str(key))
+            lines += field_messages(value, name)
+        return lines
+    if isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        return [f"{path}: {' '.join(errors)}" if path else " ".join(errors)]
+    if isinstance(errors, list):
+        return [line for e in errors for line in field_messages(e, path)]
+    return [f"{path}: {errors}" if path else str(errors)]

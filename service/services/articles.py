@@ -64,9 +64,9 @@ def decode_cursor(cursor: str) -> int:
                            {"cursor": ["Invalid cursor."]}) from None
 
 
-def submit_article(session: Session, queue: TaskQueue, submission: Submission, max_chars: int
-                   ) -> tuple[Article, bool]:
-    """Store a cleaned article with its claims and queue it for flagging.
+def add_article(session: Session, submission: Submission, max_chars: int, batch_id: int | None = None
+                ) -> tuple[Article, bool]:
+    """Clean the submission and add it to the session with its claims, uncommitted.
 
     Returns the article and whether it is new; an article already stored under the same
     external id, or with the same cleaned body, is returned instead of a duplicate.
@@ -97,13 +97,26 @@ def submit_article(session: Session, queue: TaskQueue, submission: Submission, m
         external_id=submission.external_id, body_hash=digest, title=title, body=cleaned.body,
         url=submission.url, outlet=submission.outlet, author=submission.author,
         published_at=submission.published_at, language=submission.language, source_format=source_format,
-        status=ArticleStatus.QUEUED,
+        status=ArticleStatus.QUEUED, batch_id=batch_id,
     )
     article.claims = [
         Claim(position=i, role=c.role, start=c.start, end=c.end, text=c.text)
         for i, c in enumerate(split_claims(cleaned.body, title))
     ]
     session.add(article)
+    return article, True
+
+
+def submit_article(session: Session, queue: TaskQueue, submission: Submission, max_chars: int,
+                   batch_id: int | None = None) -> tuple[Article, bool]:
+    """Store a cleaned article with its claims, commit, and queue it for flagging.
+
+    Returns the article and whether it is new (see `add_article`).
+    """
+    article, created = add_article(session, submission, max_chars, batch_id)
+    if not created:
+        return article, False
+    digest = article.body_hash
     try:
         session.commit()
     except IntegrityError:
@@ -152,7 +165,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(query: Select, f: ArticleFilter) -> Select:
+def filter_articles(query: Select, f: ArticleFilter) -> Select:
     if f.status:
         query = query.where(Article.status == f.status)
     if f.outlet:
@@ -178,7 +191,7 @@ def _filtered(query: Select, f: ArticleFilter) -> Select:
 
 def list_articles(session: Session, f: ArticleFilter, limit: int, cursor: str | None) -> Page:
     """Newest first; the cursor is the last id seen, so pages stay stable while articles arrive."""
-    query = _filtered(select(Article), f).order_by(Article.id.desc()).limit(limit + 1)
+    query = filter_articles(select(Article), f).order_by(Article.id.desc()).limit(limit + 1)
     if cursor:
         query = query.where(Article.id < decode_cursor(cursor))
     rows = list(session.scalars(query))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.domain import ArticleStatus
+from service.domain import BATCH_CANCELLED, ArticleStatus
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
 from workers.detection import DETECTOR_VERSION, detect
@@ -25,9 +25,12 @@ def _lock_article(session: Session, article_id: int) -> Article | None:
 
 
 def start_flagging(session: Session, article_id: int) -> str | None:
-    """Mark the article `flagging` and return its body; None when it no longer exists."""
+    """Mark the article `flagging` and return its body; None when it is gone or its batch was cancelled."""
     article = _lock_article(session, article_id)
     if article is None:
+        return None
+    if article.status == ArticleStatus.FAILED and article.status_reason == BATCH_CANCELLED:
+        session.rollback()  # release the row lock; there is nothing to change
         return None
     article.status = ArticleStatus.FLAGGING
     article.status_reason = None
@@ -76,14 +79,14 @@ def mark_failed(session: Session, article_id: int, reason: str) -> None:
 def flag_article(session: Session, article_id: int,
                  detector: Callable[[str], list[DetectedFlag]] = detect,
                  version: str = DETECTOR_VERSION) -> int | None:
-    """Flag one article end to end; returns the number of flags, or None if the article is gone.
+    """Flag one article end to end; returns the number of flags, or None if it is gone or cancelled.
 
     Detection errors mark the article `failed` with the reason; database errors propagate so the
     caller (a Celery task) can retry them.
     """
     body = start_flagging(session, article_id)
     if body is None:
-        log.info("article %s was deleted before it was flagged", article_id)
+        log.info("article %s was deleted, or its batch cancelled, before it was flagged", article_id)
         return None
     try:
         flags = detector(body)

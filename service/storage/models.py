@@ -1,4 +1,4 @@
-"""The tables: articles, their claims, the flags workers put on claims, and reviewers' annotations."""
+"""The tables: batches, articles, their claims, the flags workers put on claims, reviewers' annotations."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -46,6 +46,26 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
 
 
+class Batch(Base):
+    """An import or a re-flag; its article counts are derived from `articles.batch_id`, never stored."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    # Imports: non-blank lines read; re-flags: articles matched.
+    total: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    # The first problems as {line, problem}; capped, so a file of garbage cannot bloat the row.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    error_count: Mapped[int] = mapped_column(default=0)
+    filter: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
@@ -72,6 +92,9 @@ class Article(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     flagged_at: Mapped[datetime | None]
+    # The batch that last queued the article (an import, then any re-flag).
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL", name="fk_articles_batch_id"), index=True)
 
     claims: Mapped[list[Claim]] = relationship(
         back_populates="article", order_by="Claim.position", cascade="all, delete-orphan",

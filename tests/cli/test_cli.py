@@ -3,31 +3,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-CLAIMDESK = Path(sys.executable).with_name("claimdesk")
+from tests.cli.conftest import CLAIMDESK, run
+
 ARTICLE = "Peskov said 60 servicemen died. Officials said it was fewer.\n"
-
-
-def run(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
-    env["CLAIMDESK_INSTANCE_PATH"] = str(tmp_path / "instance")
-    return subprocess.run([str(CLAIMDESK), *args], cwd=tmp_path, env=env, input=stdin, capture_output=True,
-                          text=True, timeout=60)
-
-
-@pytest.fixture
-def migrated(tmp_path) -> Path:
-    result = run(tmp_path, "migrate")
-    assert result.returncode == 0, result.stderr
-    assert f"database is up to date (sqlite:///{tmp_path / 'instance' / 'claimdesk.db'})" in result.stdout
-    return tmp_path
 
 
 def test_the_console_script_is_installed():

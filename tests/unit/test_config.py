@@ -57,3 +57,15 @@ def test_a_setting_that_is_not_a_number_is_named():
 
 def test_without_an_instance_path_the_default_is_under_the_working_directory():
     assert Settings.from_env({}).instance_path == (Path.cwd() / "instance").resolve()
+
+
+def test_the_organisation_and_public_address_exports_name():
+    defaults = Settings.from_env({})
+    assert (defaults.org_name, defaults.org_url, defaults.public_url) == ("Claimdesk", None, None)
+    settings = Settings.from_env({"CLAIMDESK_ORG_NAME": " Westbridge Checks ",
+                                  "CLAIMDESK_ORG_URL": "https://checks.example",
+                                  "CLAIMDESK_PUBLIC_URL": "https://desk.example/claimdesk/"})
+    assert settings.org_name == "Westbridge Checks" and settings.org_url == "https://checks.example"
+    assert settings.public_url == "https://desk.example/claimdesk"
+    with pytest.raises(ValueError, match=r"CLAIMDESK_PUBLIC_URL must be an http\(s\) URL"):
+        Settings.from_env({"CLAIMDESK_PUBLIC_URL": "desk.example"})

@@ -1,0 +1,377 @@
+"""Batches: importing JSONL articles as a stream, re-flagging by filter, following progress, cancelling."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from service.domain import BATCH_CANCELLED, ArticleStatus, BatchKind, BatchStatus
+from service.schemas.articles import ArticleCreateSchema
+from service.schemas.common import field_messages
+from service.services.articles import (
+    ArticleFilter,
+    Page,
+    Submission,
+    add_article,
+    decode_cursor,
+    encode_cursor,
+    filter_articles,
+    submit_article,
+)
+from service.services.errors import InvalidInput, NotFound, ServiceError
+from service.services.queue import TaskQueue
+from service.storage.models import Article, Batch
+
+log = logging.getLogger(__name__)
+
+# Articles committed (and then enqueued) together: one transaction per article would make a 50,000-line
+# import wait on 50,000 commits.
+CHUNK_SIZE = 200
+# Only the first problems are kept line by line; `error_count` still counts them all.
+MAX_RECORDED_ERRORS = 1000
+MAX_PROBLEM_CHARS = 500
+
+
+class BatchTooLarge(ServiceError):
+    status = 413
+    title = "Request Entity Too Large"
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    max_lines: int
+    max_bytes: int
+    max_line_bytes: int
+    max_article_chars: int
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """A batch with the counts of its articles by status, derived from the articles themselves."""
+
+    batch: Batch
+    queued: int = 0
+    flagging: int = 0
+    flagged: int = 0
+    failed: int = 0
+    articles_per_second: float | None = None
+
+    @property
+    def articles(self) -> int:
+        return self.queued + self.flagging + self.flagged + self.failed
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, the line or None when over the limit, bytes consumed); one line in memory at a time."""
+    number = 0
+    while raw := stream.readline(max_line_bytes + 1):
+        number += 1
+        size = len(raw)
+        if size > max_line_bytes and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line without holding it
+                raw = stream.readline(1 << 16)
+                size += len(raw)
+            yield number, None, size
+        else:
+            yield number, raw, size
+
+
+def _parse_line(raw: bytes) -> Submission | str:
+    """The submission on a line, or the problem with it."""
+    try:
+        payload = json.loads(raw)
+    except RecursionError:
+        return "not valid JSON: nested too deeply"
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        return f"not valid JSON: {exc}"
+    if not isinstance(payload, dict):
+        return "expected a JSON object with the fields of POST /articles"
+    try:
+        return Submission(**ArticleCreateSchema().load(payload))
+    except ValidationError as exc:
+        return "; ".join(field_messages(exc.messages))
+
+
+class _Import:
+    """One import while its lines are read: counters, problems and the chunk not yet committed."""
+
+    def __init__(self, session: Session, queue: TaskQueue, batch: Batch, limits: ImportLimits) -> None:
+        self.session, self.queue, self.batch, self.limits = session, queue, batch, limits
+        self.number = self.lines = self.duplicates = self.error_count = self.bytes = 0
+        self.errors: list[dict] = []
+        self.pending: list[tuple[int, Submission, Article]] = []
+        self.broker_up = True
+        self.cancelled = False
+        self.too_large: BatchTooLarge | None = None
+
+    def problem(self, line: int, text: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_RECORDED_ERRORS:
+            self.errors.append({"line": line, "problem": text[:MAX_PROBLEM_CHARS]})
+
+    def read(self, number: int, raw: bytes | None, size: int) -> None:
+        self.number = number
+        self.bytes += size
+        if raw is not None and not raw.strip():
+            return
+        self.lines += 1
+        if self.lines > self.limits.max_lines or self.bytes > self.limits.max_bytes:
+            self.problem(number, f"over the limit of {self.limits.max_lines:,} lines or "
+                                 f"{self.limits.max_bytes:,} bytes; this line and the rest were not read")
+            self.lines -= 1
+            self.too_large = BatchTooLarge(
+                f"A batch holds at most {self.limits.max_lines:,} lines and {self.limits.max_bytes:,} "
+                f"bytes; the lines before line {number} were imported as batch {self.batch.id}, the rest "
+                "was not read.")
+            return
+        if raw is None:
+            self.problem(number, f"longer than {self.limits.max_line_bytes:,} bytes")
+            return
+        parsed = _parse_line(raw)
+        if isinstance(parsed, str):
+            self.problem(number, parsed)
+            return
+        self.add(number, parsed)
+        if len(self.pending) >= CHUNK_SIZE:
+            self.commit()
+
+    def add(self, number: int, submission: Submission) -> None:
+        try:
+            article, created = add_article(self.session, submission, self.limits.max_article_chars,
+                                           self.batch.id)
+        except InvalidInput as exc:
+            self.problem(number, exc.detail)
+        except IntegrityError:
+            self.one_by_one([(number, submission)])
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # a cleaning bug on one odd line must not stop the other 49,999
+            log.exception("line %s of batch %s could not be processed", number, self.batch.id)
+            self.problem(number, f"could not be processed ({type(exc).__name__})")
+        else:
+            if created:
+                self.pending.append((number, submission, article))
+            else:
+                self.duplicates += 1
+
+    def one_by_one(self, extra: list[tuple[int, Submission]]) -> None:
+        """Redo the chunk an article at a time: a concurrent writer stored one of its articles first."""
+        self.session.rollback()
+        redo = [(number, submission) for number, submission, _ in self.pending] + extra
+        self.pending.clear()
+        for number, submission in redo:
+            try:
+                _, created = submit_article(self.session, self.queue, submission,
+                                            self.limits.max_article_chars, self.batch.id)
+            except InvalidInput as exc:
+                self.problem(number, exc.detail)
+            else:
+                self.duplicates += 0 if created else 1
+        self.save()
+        self.session.commit()
+
+    def save(self) -> None:
+        batch = self.batch
+        batch.total, batch.duplicates, batch.error_count = self.lines, self.duplicates, self.error_count
+        if batch.errors != self.errors:
+            batch.errors = list(self.errors)  # a new list, so the JSON column is written
+
+    def commit(self) -> None:
+        """Commit the chunk, then enqueue it; if the batch was cancelled meanwhile, fail the chunk instead."""
+        # The row lock orders this commit against a concurrent cancel, which then sees the chunk.
+        status = self.session.scalar(select(Batch.status).where(Batch.id == self.batch.id).with_for_update())
+        self.cancelled = status == BatchStatus.CANCELLED
+        if self.cancelled:
+            for _, _, article in self.pending:
+                article.status, article.status_reason = ArticleStatus.FAILED, BATCH_CANCELLED
+        self.save()
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.one_by_one([])
+            return
+        ids = [article.id for _, _, article in self.pending]
+        self.pending.clear()
+        if self.cancelled:
+            return
+        for article_id in ids:
+            # After one refused publish, leave the rest `queued` for the sweeper instead of waiting on a
+            # dead broker once per article.
+            if self.broker_up and not self.queue.flag_article(article_id):
+                self.broker_up = False
+                log.warning("batch %s: the broker refused a message; the sweeper will send the rest",
+                            self.batch.id)
+
+
+def start_import(session: Session) -> Batch:
+    """A new import batch, committed so it can be followed while its lines are read."""
+    batch = Batch(kind=BatchKind.IMPORT, status=BatchStatus.QUEUED, started_at=now(), errors=[])
+    session.add(batch)
+    session.commit()
+    return batch
+
+
+def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: BinaryIO, limits: ImportLimits,
+                    on_progress: Callable[[int], None] | None = None) -> Batch:
+    """Read JSONL articles from `stream` into `batch` a line at a time, storing and queueing them in chunks.
+
+    Each line has the fields of POST /articles; bad lines are recorded with their number, articles already
+    stored (same external id or body) are counted as duplicates. Whatever stops the reading (a limit, a
+    client gone, a database error), what was read stays stored and queued, and the batch moves on.
+    """
+    state = _Import(session, queue, batch, limits)
+    try:
+        for number, raw, size in _read_lines(stream, limits.max_line_bytes):
+            state.read(number, raw, size)
+            if on_progress is not None:
+                on_progress(size)
+            if state.cancelled or state.too_large:
+                break
+        state.commit()
+    except BaseException as exc:
+        # A client gone, a limit enforced by the web server, Ctrl-C: keep what was read. A database error:
+        # the chunk is lost with the transaction, and the batch says where reading stopped.
+        if isinstance(exc, SQLAlchemyError):
+            session.rollback()
+            state.pending.clear()
+        state.problem(state.number + 1, f"reading stopped: {exc or type(exc).__name__}")
+        state.commit()
+        _end_reading(session, batch)
+        raise
+    _end_reading(session, batch)
+    if state.too_large:
+        raise state.too_large
+    return batch
+
+
+def _end_reading(session: Session, batch: Batch) -> None:
+    # Conditional, so a cancel that came in while the lines were read is not undone.
+    session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.QUEUED)
+                    .values(status=BatchStatus.RUNNING))
+    session.commit()
+    session.refresh(batch)
+
+
+def _filter_json(f: ArticleFilter) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(f).items() if v is not None}
+
+
+def start_reflag(session: Session, queue: TaskQueue, f: ArticleFilter) -> Batch:
+    """Queue every article matching the filter for detection again, as one batch.
+
+    Claims are not rewritten, so annotations stay on them; the new flags are stored under the current
+    detector version and become the ones the API shows.
+    """
+    started = now()
+    batch = Batch(kind=BatchKind.REFLAG, status=BatchStatus.RUNNING, started_at=started, errors=[],
+                  filter=_filter_json(f))
+    session.add(batch)
+    session.flush()
+    matching = filter_articles(select(Article.id), f)
+    result = session.execute(
+        update(Article).where(Article.id.in_(matching))
+        .values(status=ArticleStatus.QUEUED, status_reason=None, batch_id=batch.id, updated_at=started)
+        .execution_options(synchronize_session=False))
+    batch.total = result.rowcount
+    session.commit()
+    ids = session.scalars(select(Article.id).where(Article.batch_id == batch.id).order_by(Article.id)).all()
+    session.commit()  # end the read before the publishes, so SQLite writers are not held up meanwhile
+    for article_id in ids:
+        if not queue.flag_article(article_id):
+            log.warning("reflag batch %s: the broker refused a message; the sweeper will send the rest",
+                        batch.id)
+            break
+    return batch
+
+
+def _reports(session: Session, batches: list[Batch]) -> list[BatchReport]:
+    """Count each batch's articles by status in one query, and mark finished the batches that are."""
+    ids = [b.id for b in batches]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    last_flagged: dict[int, datetime] = {}
+    last_change: dict[int, datetime] = {}
+    if ids:
+        rows = session.execute(
+            select(Article.batch_id, Article.status, func.count(), func.max(Article.flagged_at),
+                   func.max(Article.updated_at))
+            .where(Article.batch_id.in_(ids)).group_by(Article.batch_id, Article.status))
+        for batch_id, status, n, flagged_at, updated_at in rows:
+            counts[batch_id][status] = n
+            if status == ArticleStatus.FLAGGED and flagged_at is not None:
+                last_flagged[batch_id] = flagged_at
+            if updated_at is not None and (batch_id not in last_change or updated_at > last_change[batch_id]):
+                last_change[batch_id] = updated_at
+    reports = []
+    for batch in batches:
+        c = counts[batch.id]
+        unfinished = c.get(ArticleStatus.QUEUED, 0) + c.get(ArticleStatus.FLAGGING, 0)
+        if batch.status == BatchStatus.RUNNING and unfinished == 0:
+            _finish(session, batch, last_change.get(batch.id))
+        flagged = c.get(ArticleStatus.FLAGGED, 0)
+        rate = None
+        if flagged and batch.id in last_flagged and batch.started_at is not None:
+            seconds = (last_flagged[batch.id] - batch.started_at).total_seconds()
+            rate = round(flagged / seconds, 2) if seconds > 0 else None
+        reports.append(BatchReport(batch, queued=c.get(ArticleStatus.QUEUED, 0),
+                                   flagging=c.get(ArticleStatus.FLAGGING, 0), flagged=flagged,
+                                   failed=c.get(ArticleStatus.FAILED, 0), articles_per_second=rate))
+    return reports
+
+
+def _finish(session: Session, batch: Batch, last_change: datetime | None) -> None:
+    # Conditional, so a concurrent cancel wins; finished_at is when the last article settled, not when
+    # someone happened to look.
+    session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.RUNNING)
+                    .values(status=BatchStatus.FINISHED, finished_at=last_change or now()))
+    session.commit()
+    session.refresh(batch)
+
+
+def get_batch(session: Session, batch_id: int) -> BatchReport:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"There is no batch {batch_id}.")
+    return _reports(session, [batch])[0]
+
+
+def list_batches(session: Session, limit: int, cursor: str | None) -> Page:
+    """Newest first, with the same cursors as the article list."""
+    query = select(Batch).order_by(Batch.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(Batch.id < decode_cursor(cursor))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(_reports(session, rows), encode_cursor(rows[-1].id) if more else None)
+
+
+def cancel_batch(session: Session, batch_id: int) -> BatchReport:
+    """Fail the batch's articles no worker has started, with reason "batch cancelled"; idempotent.
+
+    Articles already being flagged finish; a finished batch is left as it is.
+    """
+    batch = session.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
+    if batch is None:
+        raise NotFound(f"There is no batch {batch_id}.")
+    if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+        stopped = now()
+        session.execute(
+            update(Article).where(Article.batch_id == batch_id, Article.status == ArticleStatus.QUEUED)
+            .values(status=ArticleStatus.FAILED, status_reason=BATCH_CANCELLED, updated_at=stopped)
+            .execution_options(synchronize_session=False))
+        batch.status, batch.finished_at = BatchStatus.CANCELLED, stopped
+    session.commit()
+    return get_batch(session, batch_id)
+

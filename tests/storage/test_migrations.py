@@ -1,0 +1,38 @@
+"""Alembic revisions: they match the models, and upgrading a database in use keeps its rows."""
+from __future__ import annotations
+
+import sqlite3
+
+from alembic import command
+
+from service.storage.migrate import alembic_config, upgrade
+
+
+def test_the_revisions_match_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'claimdesk.db'}"
+    upgrade(url)
+    command.check(alembic_config(url))  # raises if autogenerate would find anything to add
+
+
+def test_adding_batches_keeps_claims_flags_and_annotations(tmp_path):
+    # SQLite rebuilds `articles` to add its foreign key; with foreign keys on, dropping the old copy
+    # would cascade into every claim, flag and annotation.
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}", "0001")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'Officials said 40.', 'text', 'flagged', '2026-01-01', "
+                   "'2026-01-01')")
+        db.execute("INSERT INTO claims (id, article_id, position, role, start, \"end\", text) "
+                   "VALUES (1, 1, 0, 'body', 0, 18, 'Officials said 40.')")
+        db.execute("INSERT INTO flags (article_id, claim_id, kind, start, \"end\", text, attrs, "
+                   "detector_version) VALUES (1, 1, 'number', 15, 17, '40', '{}', 't1')")
+        db.execute("INSERT INTO annotations (claim_id, evidence, reviewer, created_at, updated_at) "
+                   "VALUES (1, '[]', 'amira', '2026-01-01', '2026-01-01')")
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("articles", "claims", "flags", "annotations")]
+        assert counts == [1, 1, 1, 1]
+        assert db.execute("SELECT batch_id FROM articles").fetchall() == [(None,)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
