@@ -9,4 +9,4 @@ RUN pip install --no-cache-dir -c constraints.txt . \
     && useradd --system --home /app claimdesk
 USER claimdesk
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "service.wsgi:app"]
+CMD ["gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"]

@@ -85,8 +85,8 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
 
     settings = _settings()
     upgrade(settings.database_url)
-    web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-           "--access-logfile", "-", "service.wsgi:app"]
+    web = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
+           "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app"]
     commands = {"web": web, "worker": worker_command(concurrency, "INFO"), "beat": beat_command("INFO")}
     children = {name: subprocess.Popen(command) for name, command in commands.items()}
     click.echo(f"Claimdesk on http://{host}:{port}/ (API docs at /api/docs), database "

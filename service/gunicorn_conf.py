@@ -1,0 +1,12 @@
+"""gunicorn settings shared by `claimdesk serve`, the Dockerfile and compose (override with GUNICORN_CMD_ARGS)."""
+import os
+
+bind = os.environ.get("CLAIMDESK_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("CLAIMDESK_WEB_WORKERS", "2"))
+# Threads: a slow client downloading an export or uploading a batch must not hold a whole process.
+worker_class = "gthread"
+threads = 4
+# Batch uploads of up to 200 MB and streamed exports run for minutes; the 30 s default would kill them.
+timeout = 300
+graceful_timeout = 30
+accesslog = "-"
