@@ -3,23 +3,42 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, send_from_directory
+from flask import Flask, Response, redirect, render_template, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import API_PREFIX, articles, batches, claims, exports, flags, system
+from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.config import Settings
+from service.extensions import limiter
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
 from service.storage.db import Database
 
 
-def _swagger_assets(app: Flask) -> None:
-    """Serve Swagger UI's files from the installed package: the docs page works without internet."""
+def _api_docs(app: Flask) -> None:
+    """The interactive docs page, with Swagger UI served from the installed package (works offline)."""
     import swagger_ui_bundle
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_asset(filename: str):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=3600)
+
+    @app.get("/api/docs")
+    def api_docs():
+        return render_template("api_docs.html", spec_url="/api/openapi.json")
+
+
+# Scripts and styles from this origin only, never inline; no framing (clickjacking); no MIME sniffing.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def create_app(settings: Settings | None = None, queue: TaskQueue | None = None) -> Flask:
@@ -34,8 +53,14 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        SECRET_KEY=settings.session_secret(),
+        SESSION_COOKIE_NAME="claimdesk_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
+        RATELIMIT_HEADERS_ENABLED=True,
         API_SPEC_OPTIONS={
             "info": {"description": "Store articles, read the claims and flags workers put on them, "
                                     "annotate claims, and import or re-flag articles in batches. "
@@ -49,13 +74,19 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         queue = CeleryQueue(make_celery(settings))
     app.extensions["claimdesk"] = Runtime(settings, Database(settings.database_url), queue)
     app.teardown_appcontext(close_session)
+    if settings.behind_proxy:
+        # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    limiter.init_app(app)
+    app.before_request(auth.authenticate)
+    app.after_request(_security_headers)
 
     api = ClaimdeskApi(app)
     app.extensions["claimdesk_api"] = api
-    for module in (articles, batches, claims, exports, flags, system):
+    for module in (accounts, articles, batches, claims, exports, flags, system):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
-    _swagger_assets(app)
+    _api_docs(app)
 
     @app.get("/")
     def index():

@@ -1,4 +1,4 @@
-"""The `claimdesk` command: run the service and the worker, migrate, add and import articles, flag text."""
+"""The `claimdesk` command: run the service and worker, migrate, add, import and flag articles, accounts."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from service.domain.access import Role, Scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @click.group()
@@ -85,6 +94,7 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
 
     settings = _settings()
     upgrade(settings.database_url)
+    _ensure_first_admin(settings.database_url)
     web = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
            "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app"]
     commands = {"web": web, "worker": worker_command(concurrency, "INFO"), "beat": beat_command("INFO")}
@@ -279,6 +289,244 @@ def flag(source, output) -> None:
                 f'line {number}: expected a JSON object with "id" and "text" ({exc})') from None
         flags = [f.to_dict() for f in detect(text)]
         output.write(json.dumps({"id": doc_id, "flags": flags}, ensure_ascii=False) + "\n")
+
+
+ADMIN_PASSWORD_ENV = "CLAIMDESK_ADMIN_PASSWORD"
+
+
+@contextmanager
+def _accounts() -> Iterator[Session]:
+    """A session on the configured database; a service's refusal becomes a clean `Error: ...`."""
+    from sqlalchemy import inspect
+
+    from service.services.errors import ServiceError
+    from service.storage.db import Database
+
+    settings = _settings()
+    database = Database(settings.database_url)
+    try:
+        if not inspect(database.engine).has_table("users"):
+            raise click.ClickException("The database has no accounts yet: run `claimdesk migrate` first.")
+        with database.sessionmaker() as session:
+            try:
+                yield session
+            except ServiceError as exc:
+                raise click.ClickException(exc.detail) from None
+    finally:
+        database.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice without echo. Never an argument,
+    which would end up in the shell's history and in every `ps` listing."""
+    if from_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("--password-stdin: standard input holds no password.")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+_PASSWORD_STDIN = click.option("--password-stdin", is_flag=True,
+                               help="Read the password from the first line of standard input "
+                                    "instead of prompting for it.")
+_ROLES = click.Choice([role.value for role in Role])
+_SCOPES = click.Choice([scope.value for scope in Scope])
+
+
+def _when(moment: datetime | None, never: str = "never") -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else never
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in [headers, *rows])
+
+
+@main.group()
+def users() -> None:
+    """Create and manage accounts: reviewers, editors and admins."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=_ROLES, required=True, help="What the user may do.")
+@_PASSWORD_STDIN
+def users_create(username: str, role: str, password_stdin: bool) -> None:
+    """Create the account USERNAME; the password is prompted for (or read from stdin)."""
+    from service.services import accounts
+
+    with _accounts() as session:
+        # Before asking for a password, so nobody types one twice for a name that cannot be used.
+        accounts.check_new_username(session, username)
+        user = accounts.create_user(session, username, _read_password(password_stdin), Role(role))
+        click.echo(f"created user {user.username} (id {user.id}, {user.role})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts: id, username, role, whether disabled, last login."""
+    from service.services import accounts
+
+    with _accounts() as session:
+        rows = [[str(u.id), u.username, u.role, "yes" if u.disabled else "no", _when(u.last_login_at)]
+                for u in accounts.list_users(session)]
+    if not rows:
+        click.echo("no users yet: create one with `claimdesk users create USERNAME --role admin`", err=True)
+        return
+    click.echo(_table(["id", "username", "role", "disabled", "last login"], rows))
+
+
+def _set_disabled(username: str, disabled: bool) -> None:
+    from service.services import accounts
+
+    with _accounts() as session:
+        user = accounts.set_disabled(session, accounts.find_user(session, username), disabled)
+        state = "disabled: it can no longer log in and its tokens stop working" if disabled else "enabled"
+        click.echo(f"user {user.username} {state}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Stop USERNAME from logging in or using its tokens (nothing is deleted)."""
+    _set_disabled(username, True)
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Let a disabled USERNAME log in and use its tokens again."""
+    _set_disabled(username, False)
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=_ROLES)
+def users_set_role(username: str, role: str) -> None:
+    """Give USERNAME the role ROLE (its tokens keep only the scopes the new role allows)."""
+    from service.services import accounts
+
+    with _accounts() as session:
+        user = accounts.set_role(session, accounts.find_user(session, username), Role(role))
+        click.echo(f"user {user.username} is now {user.role}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@_PASSWORD_STDIN
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Change USERNAME's password; prompted for (or read from stdin)."""
+    from service.services import accounts
+
+    with _accounts() as session:
+        user = accounts.find_user(session, username)
+        accounts.set_password(session, user, _read_password(password_stdin))
+        click.echo(f"password of {user.username} changed")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for integrations, sent as `Authorization: Bearer SECRET`."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. the integration's name.")
+@click.option("--scope", "scopes", type=_SCOPES, multiple=True, required=True,
+              help="A scope to grant; repeat for several (admin: admins only).")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Stop accepting the token after this many days (default: never).")
+def tokens_create(username: str, name: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
+    """Create a token for USERNAME and print its secret, this once, on standard output."""
+    from service.services import accounts
+
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    with _accounts() as session:
+        user = accounts.find_user(session, username)
+        token, secret = accounts.create_token(session, user, name, list(scopes), expires_at)
+        # The note on stderr, the secret alone on stdout: `TOKEN=$(claimdesk tokens create ...)` works.
+        click.echo(f"token {token.id} ({token.name!r}) for {user.username}, scopes "
+                   f"{', '.join(token.scopes)}, expires {_when(token.expires_at)}.\n"
+                   "Its secret follows; it is stored only as a hash and will not be shown again.", err=True)
+        click.echo(secret)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+def tokens_list(username: str | None) -> None:
+    """List the tokens (of USERNAME, or everyone's); never their secrets."""
+    from service.services import accounts
+
+    now = datetime.now(UTC)
+    with _accounts() as session:
+        owner = accounts.find_user(session, username) if username else None
+        rows = []
+        for token in accounts.list_tokens(session, owner.id if owner else None):
+            if token.revoked_at:
+                state = "revoked"
+            elif token.expires_at and token.expires_at <= now:
+                state = "expired"
+            else:
+                state = "owner disabled" if token.user.disabled else "active"
+            rows.append([str(token.id), token.user.username, token.name,
+                         f"{accounts.TOKEN_PREFIX}{token.prefix}...", ",".join(token.scopes), state,
+                         _when(token.expires_at), _when(token.last_used_at)])
+    if not rows:
+        click.echo("no tokens", err=True)
+        return
+    click.echo(_table(["id", "user", "name", "starts with", "scopes", "state", "expires", "last used"], rows))
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID for good: requests carrying it are refused from now on."""
+    from service.services import accounts
+
+    with _accounts() as session:
+        token = accounts.get_token(session, token_id, None)
+        already = token.revoked_at is not None
+        accounts.revoke_token(session, token)
+        click.echo(f"token {token.id} ({token.name!r} of {token.user.username}) "
+                   f"{'was already revoked' if already else 'revoked'}")
+
+
+def _ensure_first_admin(database_url: str) -> None:
+    """First `serve` on a database without users: create `admin`, with no default password ever."""
+    from service.services import accounts
+    from service.services.errors import ServiceError
+    from service.storage.db import Database
+
+    # Taken out of the environment: gunicorn and celery have no use for it, and a long-running
+    # process's environment can be read back from /proc.
+    given = os.environ.pop(ADMIN_PASSWORD_ENV, "")
+    password = given or accounts.generate_password()
+    database = Database(database_url)
+    try:
+        with database.sessionmaker() as session:
+            try:
+                user, created = accounts.ensure_first_admin(session, password)
+            except ServiceError as exc:
+                raise click.ClickException(f"{ADMIN_PASSWORD_ENV}: {exc.detail}") from None
+    finally:
+        database.dispose()
+    if not created:
+        if given:
+            click.echo(f"note: {ADMIN_PASSWORD_ENV} is ignored, there are users already "
+                       "(change a password with `claimdesk users set-password USERNAME`)", err=True)
+        return
+    if given:
+        click.echo(f"first run: created the user {user.username} (admin) with the password from "
+                   f"{ADMIN_PASSWORD_ENV}")
+        return
+    lines = [f"first run: log in as {user.username} with password {password}",
+             f"change it with `claimdesk users set-password {user.username}`",
+             "this password is shown only this once"]
+    width = max(len(line) for line in lines)
+    border = "+" + "-" * (width + 2) + "+"
+    click.echo("\n".join([border, *(f"| {line.ljust(width)} |" for line in lines), border]))
 
 
 if __name__ == "__main__":

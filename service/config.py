@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,15 @@ def _http_url(env: dict[str, str], name: str) -> str | None:
     return raw or None
 
 
+def _bool(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; `Settings.from_env()` is the one way to build it."""
@@ -52,6 +62,10 @@ class Settings:
     org_name: str = "Claimdesk"
     org_url: str | None = None
     public_url: str | None = None
+    secret_key: str | None = None
+    secure_cookies: bool = False
+    behind_proxy: bool = False
+    ratelimit_storage: str = "memory://"
 
     @property
     def embedded_broker(self) -> bool:
@@ -94,6 +108,12 @@ class Settings:
             org_name=env.get("CLAIMDESK_ORG_NAME", "").strip() or cls.org_name,
             org_url=_http_url(env, "CLAIMDESK_ORG_URL"),
             public_url=_http_url(env, "CLAIMDESK_PUBLIC_URL"),
+            secret_key=env.get("CLAIMDESK_SECRET_KEY") or None,
+            secure_cookies=_bool(env, "CLAIMDESK_SECURE_COOKIES"),
+            behind_proxy=_bool(env, "CLAIMDESK_BEHIND_PROXY"),
+            # Every gunicorn process must count against the same login limit: Redis when there is one.
+            ratelimit_storage=env.get("CLAIMDESK_RATELIMIT_STORAGE")
+            or (broker_url if broker_url.startswith("redis") else "memory://"),
         )
 
     def prepare_instance(self) -> None:
@@ -102,3 +122,20 @@ class Settings:
         for key in ("data_folder_in", "control_folder"):
             if key in self.broker_transport_options:
                 Path(self.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
+
+    def session_secret(self) -> str:
+        """CLAIMDESK_SECRET_KEY, or one made once and kept in the instance folder (embedded default)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: two processes starting at once must not each write a different key.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()

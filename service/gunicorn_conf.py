@@ -1,4 +1,4 @@
-"""gunicorn settings shared by `claimdesk serve`, the Dockerfile and compose (override with GUNICORN_CMD_ARGS)."""
+"""gunicorn settings shared by `claimdesk serve`, the Dockerfile and compose (GUNICORN_CMD_ARGS overrides)."""
 import os
 
 bind = os.environ.get("CLAIMDESK_BIND", "0.0.0.0:8000")

@@ -1,13 +1,17 @@
 """/articles: submit, list, read and delete articles."""
 from __future__ import annotations
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
+from service.api import auth
+from service.api.claims import IF_MATCH
 from service.api.parsing import Blueprint
 from service.api.presenters import article_detail, article_summaries, claims_with_flags
+from service.api.problems import problem_doc
 from service.runtime import db_session, runtime
+from service.schemas.annotations import ReviewStatusSchema
 from service.schemas.articles import (
     ArticleCreateSchema,
     ArticlePageSchema,
@@ -16,6 +20,7 @@ from service.schemas.articles import (
     ClaimSchema,
 )
 from service.services import articles as service
+from service.services.annotations import article_etag, set_review_status
 
 blp = Blueprint("articles", __name__, url_prefix="/articles", description="Articles and their claims.")
 
@@ -40,7 +45,7 @@ class Articles(MethodView):
     @blp.arguments(ArticleCreateSchema)
     @blp.response(202, ArticleSchema, description="Stored and queued for flagging.")
     @blp.alt_response(200, schema=ArticleSchema, description="Already stored (same external id or body).")
-    @blp.alt_response(413, description="The request body is too large.")
+    @blp.alt_response(413, **problem_doc("The request body is too large."))
     def post(self, data):
         """Submit an article (pasted text or HTML).
 
@@ -61,12 +66,28 @@ class Article(MethodView):
     def get(self, article_id: int):
         """Read an article with its claims, their current flags and annotation counts."""
         session = db_session()
-        return article_detail(session, service.get_article(session, article_id))
+        article = service.get_article(session, article_id)
+        return article_detail(session, article), 200, {"ETag": article_etag(article)}
 
     @blp.response(204)
     def delete(self, article_id: int):
-        """Delete an article with its claims, flags and annotations."""
+        """Delete an article with its claims, flags and annotations (editors)."""
+        auth.require(auth.current().can_edit_any(), "Only editors delete articles.")
         service.delete_article(db_session(), article_id)
+
+
+@blp.route(f"/{ID}/review-status")
+class ArticleReviewStatus(MethodView):
+    @blp.arguments(ReviewStatusSchema)
+    @blp.response(200, ArticleSchema)
+    @blp.doc(**IF_MATCH)
+    def put(self, data, article_id: int):
+        """Set the article's review status (editors); needs If-Match with the article's ETag."""
+        session = db_session()
+        article = service.get_article(session, article_id)
+        set_review_status(session, auth.current(), article, data["status"], request.headers.get("If-Match"),
+                          lambda: ArticleSchema().dump(article_detail(session, article)))
+        return article_detail(session, article), 200, {"ETag": article_etag(article)}
 
 
 @blp.route(f"/{ID}/claims")

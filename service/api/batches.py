@@ -9,8 +9,10 @@ from flask.views import MethodView
 from marshmallow import RAISE
 from werkzeug.exceptions import UnsupportedMediaType
 
+from service.api import auth
 from service.api.parsing import Blueprint
 from service.api.presenters import batch_view
+from service.api.problems import problem_doc
 from service.runtime import db_session, runtime
 from service.schemas.batches import BatchPageSchema, BatchSchema, ReflagSchema
 from service.schemas.common import PageArgsSchema
@@ -61,8 +63,8 @@ class Batches(MethodView):
 
     @blp.doc(requestBody=UPLOAD)
     @blp.response(202, BatchSchema, description="Read, stored and queued for flagging.")
-    @blp.alt_response(413, description="Over the size limit or the line limit; what was read is kept.")
-    @blp.alt_response(415, description="Neither application/x-ndjson nor multipart/form-data.")
+    @blp.alt_response(413, **problem_doc("Over the size limit or the line limit; what was read is kept."))
+    @blp.alt_response(415, **problem_doc("Neither application/x-ndjson nor multipart/form-data."))
     def post(self):
         """Import articles from a JSON Lines upload.
 
@@ -97,8 +99,9 @@ class CancelBatch(MethodView):
     def post(self, batch_id: int):
         """Cancel a batch: its articles no worker has started fail with reason "batch cancelled".
 
-        Articles being flagged finish; cancelling a finished or cancelled batch changes nothing.
+        Articles being flagged finish; cancelling a finished or cancelled batch changes nothing (editors).
         """
+        auth.require(auth.current().can_edit_any(), "Only editors cancel batches.")
         return batch_view(service.cancel_batch(db_session(), batch_id))
 
 
@@ -110,8 +113,9 @@ class Reflag(MethodView):
         """Run detection again over the articles matching a filter (the filters of `GET /articles`).
 
         Flags are stored under the running detector version and become the current ones; claims are
-        not rewritten, so reviewers' annotations stay where they are.
+        not rewritten, so reviewers' annotations stay where they are (editors).
         """
+        auth.require(auth.current().can_edit_any(), "Only editors start a re-flag.")
         session = db_session()
         batch = service.start_reflag(session, runtime().queue, ArticleFilter(**data))
         return batch_view(service.get_batch(session, batch.id)), 202, \

@@ -11,7 +11,7 @@ from service.storage.models import Annotation, Article, Claim, Flag
 
 _SUMMARY = ("id", "external_id", "title", "url", "outlet", "author", "published_at", "language",
             "source_format", "status", "status_reason", "detector_version", "created_at", "updated_at",
-            "flagged_at")
+            "flagged_at", "review_status")
 
 
 def current_flags(claim: Claim, version: str | None) -> list[Flag]:
@@ -40,10 +40,9 @@ def article_detail(session: Session, article: Article) -> dict[str, Any]:
             "annotation_count": sum(c["annotation_count"] for c in claims)}
 
 
-def claim_detail(claim: Claim) -> dict[str, Any]:
-    annotations: list[Annotation] = claim.annotations
+def claim_detail(claim: Claim, annotations: list[Annotation]) -> dict[str, Any]:
     return {"id": claim.id, "article_id": claim.article_id, "position": claim.position, "role": claim.role,
-            "start": claim.start, "end": claim.end, "text": claim.text,
+            "start": claim.start, "end": claim.end, "text": claim.text, "review_status": claim.review_status,
             "flags": current_flags(claim, claim.article.detector_version), "annotations": annotations}
 
 

@@ -29,10 +29,26 @@ def problem(status: int, title: str, detail: str | None = None, errors: Any = No
     return response
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    """`alt_response` arguments for an error a view answers: a problem document, like every error."""
+    return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
+
+
+PROBLEM_REF = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
 class ClaimdeskApi(Api):
     """flask-smorest's Api with problem+json errors, documented as such."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """flask-smorest documents its error responses as application/json; ours are problem+json."""
+        content_type, self.DEFAULT_RESPONSE_CONTENT_TYPE = self.DEFAULT_RESPONSE_CONTENT_TYPE, PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
@@ -53,7 +69,7 @@ class ClaimdeskApi(Api):
 def register_error_handlers(app) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
-        return problem(error.status, error.title, error.detail, error.errors)
+        return problem(error.status, error.title, error.detail, error.errors, error.headers, error.extensions)
 
     @app.errorhandler(OperationalError)
     def _database_down(error: OperationalError) -> Response:

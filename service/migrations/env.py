@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from service.storage import Base  # the package: every model module registers its tables
 from service.storage.db import make_engine
-from service.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.domain.access import ReviewStatus
 from service.schemas.articles import FlagSchema
 from service.schemas.common import Text
 
@@ -48,13 +49,17 @@ class AnnotationUpdateSchema(Schema):
 
 
 class AnnotationCreateSchema(AnnotationUpdateSchema):
-    reviewer = Text(required=True, validate=validate.Length(min=1, max=200))
+    """The reviewer is the authenticated caller, never a field."""
 
 
 class AnnotationSchema(Schema):
     id = fields.Integer()
     claim_id = fields.Integer()
     reviewer = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    version = fields.Integer(metadata={"description": "Bumped by every change; the ETag carries it."})
+    deleted_at = fields.DateTime(allow_none=True,
+                                 metadata={"description": "Set when deleted (editors see it)."})
     verdict = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     evidence = fields.List(fields.Nested(EvidenceSchema))
@@ -71,9 +76,27 @@ class ClaimDetailSchema(Schema):
     start = fields.Integer()
     end = fields.Integer()
     text = fields.String()
+    review_status = fields.String()
     flags = fields.List(fields.Nested(FlagSchema))
     annotations = fields.List(fields.Nested(AnnotationSchema))
 
 
 class VerdictScaleSchema(Schema):
     verdicts = fields.List(fields.String(), metadata={"description": "Allowed verdicts, in order."})
+
+
+class ReviewStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in ReviewStatus]))
+
+
+class HistoryEntrySchema(Schema):
+    id = fields.Integer()
+    entity = fields.String(metadata={"description": "annotation, claim or article"})
+    entity_id = fields.Integer()
+    claim_id = fields.Integer(allow_none=True)
+    action = fields.String(metadata={"description": "create, update, delete, restore or status"})
+    user_id = fields.Integer(allow_none=True)
+    username = fields.String()
+    at = fields.DateTime()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)

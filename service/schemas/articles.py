@@ -111,6 +111,7 @@ class ArticleSummarySchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     flagged_at = fields.DateTime(allow_none=True)
+    review_status = fields.String(metadata={"description": "unreviewed, in-review, approved or published"})
     flag_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     annotated_claims = fields.Integer()
 

@@ -5,7 +5,7 @@ import re
 from datetime import UTC
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 # C0 controls other than tab/newline/carriage return, and DEL: PostgreSQL rejects NUL outright and
 # the rest only ever arrive by accident (binary pasted as text).
@@ -39,7 +39,13 @@ class PageArgsSchema(Schema):
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details: every API error has this shape."""
+    """RFC 9457 problem details: every API error has this shape.
+
+    Some carry extension members too (RFC 9457, section 3.2): a 412 the `current` version, a 503 the checks.
+    """
+
+    class Meta:
+        unknown = INCLUDE  # documented as additionalProperties: extension members are allowed
 
     type = fields.String(metadata={"description": "A URI reference naming the problem type."})
     title = fields.String(metadata={"description": "Short summary of the problem type."})

@@ -1,25 +1,69 @@
-"""Reviewers' annotations on claims: a verdict, a note, evidence links and an optional span."""
+"""Reviewers' annotations on claims: a verdict, a note, evidence links and an optional span.
+
+Who may change what is decided here (reviewers their own, editors any); every change is recorded in
+the history, and edits carry the version they were based on, so no one overwrites a change unseen.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
-from service.services.errors import InvalidInput, NotFound
-from service.storage.models import Annotation, Claim
+from service.domain.access import Principal, ReviewStatus
+from service.services import history
+from service.services.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from service.storage.models import Annotation, Article, Claim
 
 EDITABLE = ("verdict", "note", "evidence", "selector")
 
 
 @dataclass(frozen=True)
 class AnnotationInput:
-    reviewer: str
     verdict: str | None = None
     note: str | None = None
     evidence: list[dict[str, Any]] | None = None
     selector: dict[str, Any] | None = None
+
+
+def annotation_etag(annotation: Annotation) -> str:
+    return f'"a{annotation.id}.{annotation.version}"'
+
+
+def claim_etag(claim: Claim) -> str:
+    return f'"c{claim.id}.{claim.review_version}"'
+
+
+def article_etag(article: Article) -> str:
+    return f'"r{article.id}.{article.review_version}"'
+
+
+def check_if_match(if_match: str | None, etag: str, current: Callable[[], dict[str, Any]]) -> None:
+    """428 without If-Match, 412 (with the current version in the body) when it names an older one."""
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the ETag you last read, so no change is lost.",
+                                   headers={"ETag": etag})
+    offered = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in offered and etag not in offered:
+        raise PreconditionFailed("Someone changed this since you read it; here is the current version.",
+                                 extensions={"current": current()}, headers={"ETag": etag})
+
+
+def snapshot(annotation: Annotation) -> dict[str, Any]:
+    """What the history keeps of an annotation's state."""
+    return {"verdict": annotation.verdict, "note": annotation.note, "evidence": annotation.evidence,
+            "selector": annotation.selector, "reviewer": annotation.reviewer,
+            "deleted": annotation.deleted_at is not None}
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:
@@ -30,6 +74,11 @@ def get_claim(session: Session, claim_id: int) -> Claim:
     if claim is None:
         raise NotFound(f"There is no claim {claim_id}.")
     return claim
+
+
+def visible_annotations(claim: Claim, principal: Principal) -> list[Annotation]:
+    """Deleted annotations stay visible to editors, who can restore them, and to no one else."""
+    return [a for a in claim.annotations if a.deleted_at is None or principal.can_edit_any()]
 
 
 def check_selector(claim: Claim, selector: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -60,40 +109,112 @@ def _require_content(values: dict[str, Any]) -> None:
                            {"verdict": ["Give a verdict, a note or at least one evidence link."]})
 
 
-def create_annotation(session: Session, claim_id: int, data: AnnotationInput) -> Annotation:
+def create_annotation(session: Session, principal: Principal, claim_id: int,
+                      data: AnnotationInput) -> Annotation:
     claim = get_claim(session, claim_id)
     values = {"verdict": data.verdict, "note": data.note, "evidence": data.evidence or []}
     _require_content(values)
-    annotation = Annotation(claim_id=claim.id, reviewer=data.reviewer,
+    annotation = Annotation(claim_id=claim.id, reviewer=principal.username, user_id=principal.user_id,
                             selector=check_selector(claim, data.selector), **values)
     session.add(annotation)
+    session.flush()
+    history.record(session, principal, "annotation", annotation.id, "create", None, snapshot(annotation),
+                   claim_id=claim.id)
     session.commit()
     return annotation
 
 
-def get_annotation(session: Session, annotation_id: int) -> Annotation:
+def get_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:
     annotation = session.get(Annotation, annotation_id)
-    if annotation is None:
+    if annotation is None or (annotation.deleted_at is not None and not principal.can_edit_any()):
         raise NotFound(f"There is no annotation {annotation_id}.")
     return annotation
 
 
-def list_annotations(session: Session, claim_id: int) -> list[Annotation]:
-    return list(get_claim(session, claim_id).annotations)
+def list_annotations(session: Session, principal: Principal, claim_id: int) -> list[Annotation]:
+    return visible_annotations(get_claim(session, claim_id), principal)
 
 
-def update_annotation(session: Session, annotation_id: int, changes: dict[str, Any]) -> Annotation:
-    annotation = get_annotation(session, annotation_id)
+def _editable(session: Session, principal: Principal, annotation_id: int, if_match: str | None,
+              present: Callable[[Annotation], dict[str, Any]]) -> Annotation:
+    annotation = get_annotation(session, principal, annotation_id)
+    if not principal.can_edit_annotation(annotation.user_id):
+        raise Forbidden("Reviewers change only their own annotations; ask an editor.")
+    check_if_match(if_match, annotation_etag(annotation), lambda: present(annotation))
+    return annotation
+
+
+def _commit_or_conflict(session: Session, annotation_id: int, principal: Principal,
+                        present: Callable[[Annotation], dict[str, Any]]) -> None:
+    """The version check again, inside the UPDATE: it catches an edit that landed since our read."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        current = get_annotation(session, principal, annotation_id)
+        raise PreconditionFailed("Someone changed this a moment ago; here is the current version.",
+                                 extensions={"current": present(current)},
+                                 headers={"ETag": annotation_etag(current)}) from None
+
+
+def update_annotation(session: Session, principal: Principal, annotation_id: int, changes: dict[str, Any],
+                      if_match: str | None, present: Callable[[Annotation], dict[str, Any]]) -> Annotation:
+    annotation = _editable(session, principal, annotation_id, if_match, present)
+    if annotation.deleted_at is not None:
+        raise InvalidInput("This annotation is deleted; restore it first.")
     merged = {field: getattr(annotation, field) for field in EDITABLE} | changes
     _require_content(merged)
     if "selector" in changes:
         changes["selector"] = check_selector(annotation.claim, changes["selector"])
+    before = snapshot(annotation)
     for field, value in changes.items():
         setattr(annotation, field, [] if field == "evidence" and value is None else value)
+    history.record(session, principal, "annotation", annotation.id, "update", before, snapshot(annotation),
+                   claim_id=annotation.claim_id)
+    _commit_or_conflict(session, annotation_id, principal, present)
+    return annotation
+
+
+def delete_annotation(session: Session, principal: Principal, annotation_id: int, if_match: str | None,
+                      present: Callable[[Annotation], dict[str, Any]]) -> None:
+    """A soft delete: gone for reviewers, restorable by an editor, recorded in the history."""
+    annotation = _editable(session, principal, annotation_id, if_match, present)
+    if annotation.deleted_at is not None:
+        raise NotFound(f"There is no annotation {annotation_id}.")
+    before = snapshot(annotation)
+    annotation.deleted_at = datetime.now(UTC)
+    history.record(session, principal, "annotation", annotation.id, "delete", before, snapshot(annotation),
+                   claim_id=annotation.claim_id)
+    _commit_or_conflict(session, annotation_id, principal, present)
+
+
+def restore_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:
+    if not principal.can_edit_any():
+        raise NotFound(f"There is no annotation {annotation_id}.")
+    annotation = get_annotation(session, principal, annotation_id)
+    if annotation.deleted_at is None:
+        raise InvalidInput("This annotation is not deleted.")
+    before = snapshot(annotation)
+    annotation.deleted_at = None
+    history.record(session, principal, "annotation", annotation.id, "restore", before, snapshot(annotation),
+                   claim_id=annotation.claim_id)
     session.commit()
     return annotation
 
 
-def delete_annotation(session: Session, annotation_id: int) -> None:
-    session.delete(get_annotation(session, annotation_id))
+def set_review_status(session: Session, principal: Principal, target: Claim | Article, status: str,
+                      if_match: str | None, present: Callable[[], dict[str, Any]]) -> None:
+    """Editors move a claim or an article through in-review, approved, published."""
+    if not principal.can_edit_any():
+        raise Forbidden("Only editors set review statuses.")
+    # Lock the row: two editors changing the status at once are serialised, the second one gets 412.
+    session.refresh(target, with_for_update=True)
+    is_claim = isinstance(target, Claim)
+    etag = claim_etag(target) if is_claim else article_etag(target)
+    check_if_match(if_match, etag, present)
+    before = {"review_status": target.review_status}
+    target.review_status = ReviewStatus(status)
+    target.review_version += 1
+    history.record(session, principal, "claim" if is_claim else "article", target.id, "status", before,
+                   {"review_status": target.review_status}, claim_id=target.id if is_claim else None)
     session.commit()

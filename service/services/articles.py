@@ -220,7 +220,8 @@ def annotation_counts(session: Session, claim_ids: list[int]) -> dict[int, int]:
     if not claim_ids:
         return {}
     rows = session.execute(
-        select(Annotation.claim_id, func.count()).where(Annotation.claim_id.in_(claim_ids))
+        select(Annotation.claim_id, func.count())
+        .where(Annotation.claim_id.in_(claim_ids), Annotation.deleted_at.is_(None))
         .group_by(Annotation.claim_id)
     )
     return dict(rows.all())
@@ -233,6 +234,7 @@ def annotated_claim_counts(session: Session, article_ids: list[int]) -> dict[int
     rows = session.execute(
         select(Claim.article_id, func.count(func.distinct(Claim.id)))
         .join(Annotation, Annotation.claim_id == Claim.id)
-        .where(Claim.article_id.in_(article_ids)).group_by(Claim.article_id)
+        .where(Claim.article_id.in_(article_ids), Annotation.deleted_at.is_(None))
+        .group_by(Claim.article_id)
     )
     return dict(rows.all())

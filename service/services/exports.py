@@ -185,13 +185,14 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
     however long the export.
     """
     with_verdict = Annotation.verdict.is_not(None)
+    live = Annotation.deleted_at.is_(None)  # soft-deleted annotations are never published
     after = (0, -1)
     while True:
         query = (select(*_CLAIM_COLUMNS).join(Article, Article.id == Claim.article_id)
                  .where(tuple_(Claim.article_id, Claim.position) > tuple_(*after))
                  .order_by(Claim.article_id, Claim.position).limit(CLAIM_CHUNK))
         if reviewed_only:
-            query = query.where(exists().where(Annotation.claim_id == Claim.id, with_verdict))
+            query = query.where(exists().where(Annotation.claim_id == Claim.id, with_verdict, live))
         claims = session.execute(_scoped(query, scope)).all()
         if not claims:
             return
@@ -204,7 +205,7 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
                 select(*_FLAG_COLUMNS).join(Article, Article.id == Flag.article_id)
                 .where(Flag.claim_id.in_(ids), Flag.detector_version == Article.detector_version)
                 .order_by(Flag.claim_id, Flag.start, Flag.id)))
-        annotations = select(*_ANNOTATION_COLUMNS).where(Annotation.claim_id.in_(ids))
+        annotations = select(*_ANNOTATION_COLUMNS).where(Annotation.claim_id.in_(ids), live)
         if reviewed_only:
             annotations = annotations.where(with_verdict)
         by_claim = _by_claim(session.execute(annotations.order_by(Annotation.claim_id, Annotation.id)))

@@ -95,6 +95,9 @@ class Article(Base):
     # The batch that last queued the article (an import, then any re-flag).
     batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("batches.id", ondelete="SET NULL", name="fk_articles_batch_id"), index=True)
+    # Editors' workflow state, apart from the workers' `status`; review_version backs its ETag.
+    review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
+    review_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     claims: Mapped[list[Claim]] = relationship(
         back_populates="article", order_by="Claim.position", cascade="all, delete-orphan",
@@ -113,6 +116,8 @@ class Claim(Base):
     start: Mapped[int]
     end: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
+    review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
+    review_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     article: Mapped[Article] = relationship(back_populates="claims")
     flags: Mapped[list[Flag]] = relationship(
@@ -154,7 +159,16 @@ class Annotation(Base):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     selector: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     reviewer: Mapped[str] = mapped_column(String(200))
+    # Who wrote it (None once the account is deleted; `reviewer` keeps the name).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_annotations_user_id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Soft delete: an editor can undo it.
+    deleted_at: Mapped[datetime | None]
+    # Optimistic locking: every UPDATE checks and bumps it, so two edits never silently overwrite.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     claim: Mapped[Claim] = relationship(back_populates="annotations")
+
+    __mapper_args__ = {"version_id_col": version}

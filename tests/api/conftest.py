@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session
 
 from service.app import create_app
 from service.config import Settings
+from service.domain.access import ROLE_SCOPES, Role
+from service.services import accounts
 from service.services.queue import TaskQueue
+from service.storage.accounts import User
 from service.storage.migrate import upgrade
 from tests.fakes import RecordingQueue
 
@@ -44,8 +47,59 @@ def app(make_app, queue) -> Flask:
     return make_app(queue=queue)
 
 
+# One account per role, plus a second reviewer to test "only their own".
+ACCOUNTS = {"rita": Role.REVIEWER, "rob": Role.REVIEWER, "eddie": Role.EDITOR, "ada": Role.ADMIN}
+PASSWORD = "correct horse battery staple"
+# scrypt is slow on purpose; hashing once per run instead of per test keeps the suite fast.
+PASSWORD_HASH = accounts.hash_password(PASSWORD)
+
+
+def add_account(app: Flask, username: str, role: Role) -> str:
+    """Create an account in `app`'s database; return a token secret with every scope its role allows."""
+    with app.extensions["claimdesk"].database.sessionmaker() as session:
+        user = User(username=username, password_hash=PASSWORD_HASH, role=role)
+        session.add(user)
+        session.flush()
+        _, secret = accounts.create_token(session, user, f"{username}'s test token",
+                                          sorted(ROLE_SCOPES[role]), None)
+    return secret
+
+
+def signed_in(app: Flask, username: str = "eddie", role: Role = Role.EDITOR) -> FlaskClient:
+    """A client of `app` (say, one from `make_app`) for a new account, sending its token on every request."""
+    return bearer_client(app, add_account(app, username, role))
+
+
+def bearer_client(app: Flask, secret: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client
+
+
 @pytest.fixture
-def client(app) -> FlaskClient:
+def tokens(app) -> dict[str, str]:
+    """Each account's API token secret (every scope its role allows), by username."""
+    return {username: add_account(app, username, role) for username, role in ACCOUNTS.items()}
+
+
+@pytest.fixture
+def client_as(app, tokens) -> Callable[[str], FlaskClient]:
+    """A test client that sends the named account's token on every request."""
+
+    def make(username: str) -> FlaskClient:
+        return bearer_client(app, tokens[username])
+
+    return make
+
+
+@pytest.fixture
+def client(client_as) -> FlaskClient:
+    """An editor's client: may do everything but manage users and tokens."""
+    return client_as("eddie")
+
+
+@pytest.fixture
+def anonymous(app) -> FlaskClient:
     return app.test_client()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import assert_problem, post_article
+from tests.api.conftest import assert_problem, post_article, signed_in
 
 CLAIM_TEXT = "About 60 servicemen died in the attack on the base."
 
@@ -14,24 +14,42 @@ def claim(client) -> dict:
 
 
 def annotate(client, claim: dict, **fields):
-    return client.post(f"/api/v1/claims/{claim['id']}/annotations", json={"reviewer": "ana", **fields})
+    return client.post(f"/api/v1/claims/{claim['id']}/annotations", json=fields)
 
 
-def test_create_returns_201_with_location_and_reads_back(client, claim):
+def patch(client, url: str, changes: dict, etag: str | None = None):
+    """PATCH with If-Match: the ETag given, or the one a fresh GET returns."""
+    return client.patch(url, json=changes, headers={"If-Match": etag or client.get(url).headers["ETag"]})
+
+
+def test_create_returns_201_with_location_and_reads_back(client_as, claim):
+    rita = client_as("rita")
     evidence = [{"url": "https://gov.example/report", "title": "The report"},
                 {"url": "http://archive.example/x"}]
-    response = annotate(client, claim, verdict="misleading", note="The count was 40.", evidence=evidence)
+    response = annotate(rita, claim, verdict="misleading", note="The count was 40.", evidence=evidence)
     assert response.status_code == 201
     annotation = response.get_json()
     assert response.headers["Location"] == f"/api/v1/annotations/{annotation['id']}"
+    assert response.headers["ETag"] == f'"a{annotation["id"]}.1"'
     assert annotation["claim_id"] == claim["id"]
-    assert annotation["reviewer"] == "ana"
+    # The reviewer is whoever is calling.
+    assert annotation["reviewer"] == "rita"
+    assert annotation["version"] == 1 and annotation["deleted_at"] is None
     assert annotation["verdict"] == "misleading"
     assert annotation["note"] == "The count was 40."
     assert annotation["evidence"] == [evidence[0], {"url": "http://archive.example/x", "title": None}]
     assert annotation["selector"] is None
-    assert client.get(response.headers["Location"]).get_json() == annotation
-    assert client.get(f"/api/v1/claims/{claim['id']}/annotations").get_json() == [annotation]
+    read = rita.get(response.headers["Location"])
+    assert read.get_json() == annotation and read.headers["ETag"] == response.headers["ETag"]
+    assert rita.get(f"/api/v1/claims/{claim['id']}/annotations").get_json() == [annotation]
+
+
+def test_the_reviewer_cannot_be_named_in_the_payload(client_as, claim):
+    rob = client_as("rob")
+    problem = assert_problem(annotate(rob, claim, reviewer="rita", verdict="accurate"), 422)
+    assert problem["errors"] == {"json": {"reviewer": ["Unknown field."]}}
+    assert rob.get(f"/api/v1/claims/{claim['id']}/annotations").get_json() == []
+    assert annotate(rob, claim, verdict="accurate").get_json()["reviewer"] == "rob"
 
 
 def test_verdict_must_come_from_the_scale(client, claim):
@@ -43,7 +61,7 @@ def test_verdict_must_come_from_the_scale(client, claim):
 
 
 def test_a_custom_verdict_scale(make_app):
-    client = make_app({"CLAIMDESK_VERDICTS": "true, false ,half-true"}).test_client()
+    client = signed_in(make_app({"CLAIMDESK_VERDICTS": "true, false ,half-true"}))
     assert client.get("/api/v1/verdicts").get_json() == {"verdicts": ["true", "false", "half-true"]}
     claim = post_article(client, CLAIM_TEXT)["claims"][0]
     assert annotate(client, claim, verdict="half-true").status_code == 201
@@ -108,24 +126,27 @@ def test_selector_whose_exact_text_differs_is_422(client, claim):
 
 
 def test_patch_changes_only_what_it_sends(client, claim):
-    created = annotate(client, claim, verdict="accurate", note="first look",
-                       evidence=[{"url": "https://a.example/"}]).get_json()
-    response = client.patch(f"/api/v1/annotations/{created['id']}", json={"note": "second look"})
+    response = annotate(client, claim, verdict="accurate", note="first look",
+                        evidence=[{"url": "https://a.example/"}])
+    created, url = response.get_json(), response.headers["Location"]
+    response = patch(client, url, {"note": "second look"}, response.headers["ETag"])
     assert response.status_code == 200
     patched = response.get_json()
     assert patched["note"] == "second look"
     assert {k: patched[k] for k in ("verdict", "evidence", "reviewer", "selector")} == \
         {k: created[k] for k in ("verdict", "evidence", "reviewer", "selector")}
-    moved = client.patch(f"/api/v1/annotations/{created['id']}", json={"selector": {"start": 0, "end": 5}})
+    assert patched["version"] == 2 and response.headers["ETag"] == f'"a{created["id"]}.2"'
+    moved = patch(client, url, {"selector": {"start": 0, "end": 5}}, response.headers["ETag"])
+    assert moved.status_code == 200
     assert moved.get_json()["selector"]["exact"] == CLAIM_TEXT[:5]
-    assert client.get(f"/api/v1/annotations/{created['id']}").get_json() == moved.get_json()
+    assert client.get(url).get_json() == moved.get_json()
 
 
 def test_patch_that_leaves_nothing_is_422_and_changes_nothing(client, claim):
     created = annotate(client, claim, verdict="accurate", note="first look").get_json()
     url = f"/api/v1/annotations/{created['id']}"
-    assert_problem(client.patch(url, json={"verdict": None, "note": None}), 422)
-    assert_problem(client.patch(url, json={"verdict": None, "note": "", "evidence": []}), 422)
+    assert_problem(patch(client, url, {"verdict": None, "note": None}), 422)
+    assert_problem(patch(client, url, {"verdict": None, "note": "", "evidence": []}), 422)
     assert client.get(url).get_json() == created
 
 
@@ -133,29 +154,95 @@ def test_patch_that_leaves_nothing_is_422_and_changes_nothing(client, claim):
                                             ({"verdict": "nope"}, "verdict"), ({"note": "a\x00b"}, "note")])
 def test_patch_validates_like_create(client, claim, changes, field):
     created = annotate(client, claim, verdict="accurate").get_json()
-    problem = assert_problem(client.patch(f"/api/v1/annotations/{created['id']}", json=changes), 422)
+    url = f"/api/v1/annotations/{created['id']}"
+    problem = assert_problem(patch(client, url, changes), 422)
     assert list(problem["errors"]["json"]) == [field]
+    assert client.get(url).get_json() == created
 
 
 def test_patch_selector_is_checked_against_the_claim(client, claim):
     created = annotate(client, claim, verdict="accurate").get_json()
     url = f"/api/v1/annotations/{created['id']}"
-    assert_problem(client.patch(url, json={"selector": {"start": 0, "end": 5, "exact": "wrong"}}), 422)
-    assert client.get(url).get_json()["selector"] is None
+    assert_problem(patch(client, url, {"selector": {"start": 0, "end": 5, "exact": "wrong"}}), 422)
+    assert client.get(url).get_json() == created
 
 
-def test_delete_then_404(client, claim):
-    created = annotate(client, claim, verdict="accurate")
-    location = created.headers["Location"]
-    response = client.delete(location)
+def test_delete_then_404_for_reviewers(client_as, claim):
+    rita = client_as("rita")
+    created = annotate(rita, claim, verdict="accurate")
+    location, etag = created.headers["Location"], created.headers["ETag"]
+    response = rita.delete(location, headers={"If-Match": etag})
     assert response.status_code == 204 and response.get_data() == b""
-    assert_problem(client.get(location), 404)
-    assert_problem(client.delete(location), 404)
-    assert_problem(client.patch(location, json={"note": "x"}), 404)
-    assert client.get(f"/api/v1/claims/{claim['id']}/annotations").get_json() == []
+    for reviewer in (rita, client_as("rob")):
+        assert_problem(reviewer.get(location), 404)
+        assert_problem(reviewer.get(f"{location}/history"), 404)
+        assert_problem(reviewer.delete(location, headers={"If-Match": etag}), 404)
+        assert_problem(reviewer.patch(location, json={"note": "x"}, headers={"If-Match": etag}), 404)
+        assert reviewer.get(f"/api/v1/claims/{claim['id']}/annotations").get_json() == []
+        assert reviewer.get(f"/api/v1/claims/{claim['id']}").get_json()["annotations"] == []
+
+
+def test_a_delete_is_soft_editors_see_it_and_can_restore_it(client, client_as, claim):
+    rita = client_as("rita")
+    created = annotate(rita, claim, verdict="accurate", note="mine")
+    location = created.headers["Location"]
+    assert rita.delete(location, headers={"If-Match": created.headers["ETag"]}).status_code == 204
+
+    deleted = client.get(location)
+    assert deleted.status_code == 200
+    assert deleted.get_json()["deleted_at"] is not None
+    assert [a["id"] for a in client.get(f"/api/v1/claims/{claim['id']}/annotations").get_json()] == \
+        [created.get_json()["id"]]
+    problem = assert_problem(patch(client, location, {"note": "edited"}, deleted.headers["ETag"]), 422)
+    assert "restore" in problem["detail"]
+    assert_problem(rita.post(f"{location}/restore"), 404)
+
+    restored = client.post(f"{location}/restore")
+    assert restored.status_code == 200
+    assert restored.get_json()["deleted_at"] is None
+    assert {k: restored.get_json()[k] for k in ("verdict", "note", "reviewer")} == \
+        {"verdict": "accurate", "note": "mine", "reviewer": "rita"}
+    assert rita.get(location).get_json() == restored.get_json()
+    assert_problem(client.post(f"{location}/restore"), 422)
+
+
+def test_edits_need_the_current_etag_in_if_match(client, claim):
+    created = annotate(client, claim, verdict="accurate", note="first look")
+    location, first_etag = created.headers["Location"], created.headers["ETag"]
+
+    missing = assert_problem(client.patch(location, json={"note": "x"}), 428)
+    assert "If-Match" in missing["detail"]
+    assert_problem(client.delete(location), 428)
+    assert client.get(location).get_json() == created.get_json()
+
+    assert patch(client, location, {"note": "second look"}, first_etag).status_code == 200
+    current = client.get(location)
+    stale = assert_problem(patch(client, location, {"note": "overwrite"}, first_etag), 412)
+    assert stale["current"] == current.get_json()
+    assert stale["current"]["note"] == "second look"
+    assert_problem(client.delete(location, headers={"If-Match": first_etag}), 412)
+    assert client.get(location).get_json() == current.get_json()
+    assert patch(client, location, {"note": "third look"}, current.headers["ETag"]).status_code == 200
+
+
+def test_history_records_who_changed_what(client, client_as, claim):
+    rita = client_as("rita")
+    created = annotate(rita, claim, verdict="accurate", note="first")
+    location = created.headers["Location"]
+    edited = patch(client, location, {"note": "second"}, created.headers["ETag"])
+    assert client.delete(location, headers={"If-Match": edited.headers["ETag"]}).status_code == 204
+    assert client.post(f"{location}/restore").status_code == 200
+
+    entries = client.get(f"{location}/history").get_json()
+    assert [(e["action"], e["username"]) for e in entries] == \
+        [("create", "rita"), ("update", "eddie"), ("delete", "eddie"), ("restore", "eddie")]
+    assert entries[0]["before"] is None and entries[0]["after"]["note"] == "first"
+    assert (entries[1]["before"]["note"], entries[1]["after"]["note"]) == ("first", "second")
+    assert (entries[2]["before"]["deleted"], entries[2]["after"]["deleted"]) == (False, True)
+    assert client.get(f"/api/v1/claims/{claim['id']}/history").get_json() == entries
 
 
 def test_annotating_a_missing_claim_is_404(client):
     problem = assert_problem(client.post("/api/v1/claims/424242/annotations",
-                                         json={"reviewer": "ana", "verdict": "accurate"}), 404)
+                                         json={"verdict": "accurate"}), 404)
     assert problem["detail"] == "There is no claim 424242."

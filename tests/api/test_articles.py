@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from service.services.flagging import flag_article
-from tests.api.conftest import BODY, assert_problem, post_article
+from tests.api.conftest import BODY, assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector, RecordingQueue
 
 DETECTOR = KeywordDetector({"Peskov": ("sourcing", "named"), "60": ("number", "count"),
@@ -52,7 +52,7 @@ def test_the_queue_is_asked_only_once_the_article_is_committed(make_app, tmp_pat
             seen.extend(db.execute("SELECT id, status FROM articles WHERE id = ?", (article_id,)).fetchall())
 
     app = make_app(queue=RecordingQueue(on_enqueue=look_from_another_connection))
-    article = post_article(app.test_client())
+    article = post_article(signed_in(app))
     assert seen == [(article["id"], "queued")]
 
 
@@ -126,14 +126,14 @@ def test_nothing_left_after_cleaning(client, app, queue, payload, field):
 
 
 def test_article_longer_than_the_configured_limit(make_app):
-    client = make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "100"}).test_client()
+    client = signed_in(make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "100"}))
     problem = assert_problem(client.post("/api/v1/articles", json={"body": "A sentence here. " * 10}), 422)
     assert problem["errors"] == {"body": ["Longer than 100 characters."]}
     assert client.post("/api/v1/articles", json={"body": "A short one."}).status_code == 202
 
 
 def test_request_larger_than_the_configured_limit(make_app):
-    client = make_app({"CLAIMDESK_MAX_REQUEST_BYTES": "1000"}).test_client()
+    client = signed_in(make_app({"CLAIMDESK_MAX_REQUEST_BYTES": "1000"}))
     assert_problem(client.post("/api/v1/articles", json={"body": "A sentence here. " * 100}), 413)
 
 
@@ -158,7 +158,7 @@ def test_control_characters_and_lone_surrogates_are_422(client, app, raw, field)
 
 def test_broker_down_still_accepts_the_article(make_app):
     queue = RecordingQueue(accept=False)
-    client = make_app(queue=queue).test_client()
+    client = signed_in(make_app(queue=queue))
     response = client.post("/api/v1/articles", json={"body": BODY})
     assert response.status_code == 202
     article_id = response.get_json()["id"]
@@ -285,7 +285,7 @@ def test_read_shows_claims_current_flags_and_annotation_counts(client, session):
     claim_id = article["claims"][0]["id"]
     for verdict in ("accurate", "misleading"):
         assert client.post(f"/api/v1/claims/{claim_id}/annotations",
-                           json={"reviewer": "ana", "verdict": verdict}).status_code == 201
+                           json={"verdict": verdict}).status_code == 201
 
     shown = client.get(f"/api/v1/articles/{article['id']}").get_json()
     assert shown["status"] == "flagged" and shown["detector_version"] == "test-2"
@@ -305,7 +305,7 @@ def test_delete_removes_the_article_and_everything_on_it(client, app, session):
     flag_article(session, article["id"], detector=DETECTOR, version="test-1")
     claim_id = article["claims"][0]["id"]
     annotation = client.post(f"/api/v1/claims/{claim_id}/annotations",
-                             json={"reviewer": "ana", "note": "check"})
+                             json={"note": "check"})
     assert annotation.status_code == 201
 
     response = client.delete(f"/api/v1/articles/{article['id']}")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from service.services.flagging import flag_article
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, signed_in
 from tests.fakes import KeywordDetector
 
 NDJSON = "application/x-ndjson"
@@ -67,7 +67,7 @@ def test_other_content_types_are_unsupported(client, content_type):
 
 def test_batches_have_their_own_size_limit_above_the_request_limit(make_app):
     app = make_app(env={"CLAIMDESK_MAX_REQUEST_BYTES": "2000", "CLAIMDESK_MAX_BATCH_BYTES": "4000"})
-    client = app.test_client()
+    client = signed_in(app)
     small, body = jsonl(*[story(i) for i in range(15)]), jsonl(*[story(i) for i in range(15, 40)])
     assert 2000 < len(small) < 4000 < len(body)
     fits = upload(client, small)
@@ -83,7 +83,7 @@ def test_batches_have_their_own_size_limit_above_the_request_limit(make_app):
 
 
 def test_over_the_line_limit_is_a_problem_naming_the_batch_that_kept_the_first_lines(make_app):
-    client = make_app(env={"CLAIMDESK_MAX_BATCH_LINES": "2"}).test_client()
+    client = signed_in(make_app(env={"CLAIMDESK_MAX_BATCH_LINES": "2"}))
     problem = assert_problem(upload(client, jsonl(story(1), story(2), story(3))), 413)
     assert "the lines before line 3 were imported as batch 1" in problem["detail"]
     batch = client.get("/api/v1/batches/1").get_json()

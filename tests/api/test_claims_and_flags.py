@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from service.services.flagging import flag_article
-from tests.api.conftest import assert_problem, post_article
+from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
 
 DETECTOR = KeywordDetector({"Peskov": ("sourcing", "named"), "60": ("number", "count"),
@@ -20,7 +20,7 @@ def test_claim_detail_has_current_flags_and_annotations(client, session):
     flag_article(session, article["id"], detector=DETECTOR, version="new")
     claim = article["claims"][0]
     annotation = client.post(f"/api/v1/claims/{claim['id']}/annotations",
-                             json={"reviewer": "ana", "verdict": "accurate"}).get_json()
+                             json={"verdict": "accurate"}).get_json()
 
     response = client.get(f"/api/v1/claims/{claim['id']}")
     assert response.status_code == 200
@@ -135,6 +135,6 @@ def test_flag_text_validation(client, payload, field):
 
 
 def test_flag_text_length_limit(make_app):
-    client = make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "50"}).test_client()
+    client = signed_in(make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "50"}))
     problem = assert_problem(client.post("/api/v1/flag", json={"text": "x" * 51}), 422)
     assert problem["errors"] == {"text": ["Longer than 50 characters."]}

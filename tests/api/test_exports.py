@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from service.services.flagging import flag_article
-from tests.api.conftest import assert_problem, post_article
+from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
 from tests.jsonld import assert_every_term_defined
 
@@ -21,15 +21,15 @@ DETECTOR = KeywordDetector({"Peskov": ("sourcing", "named"), "60": ("number", "c
 
 
 @pytest.fixture
-def article(client, session) -> dict:
+def article(client, client_as, session) -> dict:
     article = post_article(client, BODY, url="https://news.example/base")
     flag_article(session, article["id"], detector=DETECTOR, version="t1")
     for claim in article["claims"]:
         at = claim["text"].find("60")
         span = {"selector": {"start": at, "end": at + 2}} if at >= 0 else {}
-        annotate(client, claim, reviewer="ana", verdict="misleading", **span)
-    # One annotation on the whole claim, with no selector.
-    annotate(client, article["claims"][0], reviewer="ben", note="n")
+        annotate(client_as("rita"), claim, verdict="misleading", **span)
+    # One annotation on the whole claim, with no selector, by another reviewer.
+    annotate(client_as("rob"), article["claims"][0], note="n")
     return client.get(f"/api/v1/articles/{article['id']}").get_json()
 
 
@@ -75,13 +75,13 @@ def test_w3c_export_re_anchors_every_annotation_in_the_body_from_the_api(client,
         text_quote, position = target["selector"]
         assert reanchor(body, text_quote) == (position["start"], position["end"])
         assert body[position["start"]:position["end"]] == text_quote["exact"]
-    whole_claim = next(d for d in documents if d["creator"].get("nickname") == "ben")
+    whole_claim = next(d for d in documents if d["creator"].get("nickname") == "rob")
     assert whole_claim["target"]["selector"][0]["exact"] == article["claims"][0]["text"]
 
 
 def test_an_article_without_a_url_is_its_own_source(client, session):
     article = post_article(client, "Officials said 60 servicemen died.")
-    annotate(client, article["claims"][0], reviewer="ana", note="n")
+    annotate(client, article["claims"][0], note="n")
     [document] = [json.loads(line) for line in client.get(
         f"/api/v1/articles/{article['id']}/export?format=w3c").get_data(as_text=True).splitlines()]
     assert document["target"]["source"] == f"http://localhost/api/v1/articles/{article['id']}"
@@ -99,11 +99,12 @@ def test_csv_export_parses_with_the_quoted_text(client, article):
 
 
 def test_claim_review_uses_the_configured_organisation_and_public_address(make_app):
-    client = make_app({"CLAIMDESK_ORG_NAME": "Westbridge Checks", "CLAIMDESK_ORG_URL": "https://checks.example",
-                       "CLAIMDESK_PUBLIC_URL": "https://desk.example/"}).test_client()
+    client = signed_in(make_app({"CLAIMDESK_ORG_NAME": "Westbridge Checks",
+                                 "CLAIMDESK_ORG_URL": "https://checks.example",
+                                 "CLAIMDESK_PUBLIC_URL": "https://desk.example/"}))
     article = post_article(client, "Officials said 60 servicemen died.")
     claim = article["claims"][0]
-    annotate(client, claim, reviewer="ana", verdict="accurate")
+    annotate(client, claim, verdict="accurate")
     review = json.loads(client.get(f"/api/v1/articles/{article['id']}/export?format=claimreview").get_data())
     assert review["author"] == {"@type": "Organization", "name": "Westbridge Checks",
                                 "url": "https://checks.example"}
@@ -114,7 +115,7 @@ def test_claim_review_uses_the_configured_organisation_and_public_address(make_a
 
 def test_exports_of_many_articles_by_creation_time(client, article):
     other = post_article(client, "A second article said 12 things.")
-    annotate(client, other["claims"][0], reviewer="ana", verdict="opinion")
+    annotate(client, other["claims"][0], verdict="opinion")
 
     def reviewed(**args) -> list[int]:
         query = "&".join(f"{k}={quote(v)}" for k, v in {"format": "claimreview", **args}.items())

@@ -2,10 +2,14 @@
 
 The embedded default (SQLite, filesystem broker) always runs. PostgreSQL and Redis are the machine's
 real servers; without them these tests skip, except with CI=true, where they must run.
+
+Everything but health and version needs a caller: once the service is healthy, an editor's account and
+API token are made in its database, and `LiveService.http` sends that token on every request.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -15,15 +19,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 
+from service.config import Settings
+from service.domain.access import ROLE_SCOPES, Role
+from service.services import accounts
+from service.storage.db import Database
+
 PG_ADMIN_URL = os.environ.get("CLAIMDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CLAIMDESK_TEST_REDIS", "redis://127.0.0.1:6379/14")
 CLAIMDESK = str(Path(sys.executable).with_name("claimdesk"))
+# What `claimdesk serve` makes its first admin with, so a first run never stops to print or ask.
+ADMIN_PASSWORD = "integration-admin-pass"
 
 
 def _unavailable(reason: str) -> None:
@@ -38,20 +49,49 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Caller(requests.Session):
+    """An HTTP session that sends one account's API token on every request."""
+
+    def __init__(self, username: str, secret: str) -> None:
+        super().__init__()
+        self.username = username
+        self.headers["Authorization"] = f"Bearer {secret}"
+
+
 @dataclass
 class LiveService:
     url: str
     env: dict[str, str]
     process: subprocess.Popen
     log: Path
+    # Set by start_service once the service is healthy: an editor's token and a session sending it.
+    token: str = ""
+    http: Caller = field(default_factory=lambda: Caller("", ""))
 
     def api(self, path: str) -> str:
         return f"{self.url}/api/v1{path}"
 
+    def add_account(self, username: str, role: Role) -> str:
+        """Make an account in the service's own database; return a token with every scope its role allows."""
+        database = Database(Settings.from_env(self.env).database_url)
+        try:
+            with database.sessionmaker() as session:
+                user = accounts.create_user(session, username, secrets.token_urlsafe(18), role)
+                _, secret = accounts.create_token(session, user, "integration tests",
+                                                  sorted(ROLE_SCOPES[role]), None)
+        finally:
+            database.dispose()
+        return secret
+
+    def caller(self, role: Role, name: str | None = None) -> Caller:
+        """A new account with `role` (a unique name: the service outlives a test), and its session."""
+        username = f"{name or role.value}-{uuid.uuid4().hex[:8]}"
+        return Caller(username, self.add_account(username, role))
+
     def wait_for_status(self, article_id: int, statuses=("flagged", "failed"), timeout: float = 90) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            article = requests.get(self.api(f"/articles/{article_id}"), timeout=10).json()
+            article = self.http.get(self.api(f"/articles/{article_id}"), timeout=10).json()
             if article["status"] in statuses:
                 return article
             time.sleep(0.2)
@@ -100,13 +140,23 @@ def start_service(env: dict[str, str], workdir: Path) -> LiveService:
         if process.poll() is not None:
             raise AssertionError(f"claimdesk serve exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if requests.get(service.api("/health"), timeout=2).status_code == 200:
-                return service
-        except requests.ConnectionError:
-            pass
+            health = requests.get(service.api("/health"), timeout=5)
+            if health.status_code == 200:
+                break
+        except (requests.ConnectionError, requests.Timeout) as exc:  # not listening yet, or still booting
+            health = exc
         time.sleep(0.3)
-    stop_service(service)
-    raise AssertionError(f"claimdesk serve did not become healthy:\n{log.read_text()}")
+    else:
+        stop_service(service)
+        raise AssertionError(f"claimdesk serve did not become healthy ({getattr(health, 'text', health)}):\n"
+                             f"{log.read_text()}")
+    try:
+        service.http = service.caller(Role.EDITOR)
+    except BaseException:
+        stop_service(service)
+        raise
+    service.token = service.http.headers["Authorization"].removeprefix("Bearer ")
+    return service
 
 
 def stop_service(service: LiveService) -> int:
@@ -124,6 +174,7 @@ def stop_service(service: LiveService) -> int:
 def base_env(instance: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     env["CLAIMDESK_INSTANCE_PATH"] = str(instance)
+    env["CLAIMDESK_ADMIN_PASSWORD"] = ADMIN_PASSWORD
     return env
 
 

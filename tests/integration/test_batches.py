@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from tests.integration.conftest import CLAIMDESK
 
@@ -45,7 +44,7 @@ def story(i: int, outlet: str, tag: str, rng: random.Random) -> dict:
 def wait_for_batch(live, batch_id: int, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        batch = requests.get(live.api(f"/batches/{batch_id}"), timeout=10).json()
+        batch = live.http.get(live.api(f"/batches/{batch_id}"), timeout=10).json()
         if batch["status"] in ("finished", "cancelled"):
             return batch
         time.sleep(0.5)
@@ -54,14 +53,14 @@ def wait_for_batch(live, batch_id: int, timeout: float = 240) -> dict:
 
 
 def outlet_articles(live, outlet: str) -> list[dict]:
-    response = requests.get(live.api("/articles"), params={"outlet": outlet, "limit": 200}, timeout=30)
+    response = live.http.get(live.api("/articles"), params={"outlet": outlet, "limit": 200}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
 def assert_one_set_of_flags(live, summary: dict) -> dict:
     """The article as served: flagged, every flag from its one detector version, none twice."""
-    article = requests.get(live.api(f"/articles/{summary['id']}"), timeout=10).json()
+    article = live.http.get(live.api(f"/articles/{summary['id']}"), timeout=10).json()
     assert article["status"] == "flagged", article["status_reason"]
     flags = [f for claim in article["claims"] for f in claim["flags"]]
     assert flags, f"article {article['id']} has no flags"
@@ -79,7 +78,7 @@ def test_a_jsonl_batch_is_flagged_once_per_article_then_reflagged_keeping_annota
     assert len({s["body"] for s in stories}) == 200
     body = "".join(json.dumps(s) + "\n" for s in stories).encode()
 
-    response = requests.post(live.api("/batches"), data=body, timeout=120,
+    response = live.http.post(live.api("/batches"), data=body, timeout=120,
                              headers={"Content-Type": "application/x-ndjson"})
     assert response.status_code == 202, response.text
     assert response.headers["Location"].endswith(f"/api/v1/batches/{response.json()['id']}")
@@ -97,15 +96,15 @@ def test_a_jsonl_batch_is_flagged_once_per_article_then_reflagged_keeping_annota
 
     first = served[min(served)]
     claim = next(c for c in first["claims"] if c["flags"])
-    annotation = requests.post(live.api(f"/claims/{claim['id']}/annotations"), timeout=10, json={
-        "reviewer": "amira", "verdict": "needs-context", "note": "Inflation-adjusted figure differs."})
+    annotation = live.http.post(live.api(f"/claims/{claim['id']}/annotations"), timeout=10, json={
+        "verdict": "needs-context", "note": "Inflation-adjusted figure differs."})
     assert annotation.status_code == 201, annotation.text
 
-    again = requests.post(live.api("/batches"), data=body[: body.index(b"\n") + 1], timeout=30,
+    again = live.http.post(live.api("/batches"), data=body[: body.index(b"\n") + 1], timeout=30,
                           headers={"Content-Type": "application/x-ndjson"})
     assert (again.json()["duplicates"], again.json()["articles"]) == (1, 0)
 
-    reflag = requests.post(live.api("/reflag"), json={"outlet": outlet}, timeout=60)
+    reflag = live.http.post(live.api("/reflag"), json={"outlet": outlet}, timeout=60)
     assert reflag.status_code == 202, reflag.text
     assert (reflag.json()["kind"], reflag.json()["total"]) == ("reflag", 200)
     rerun = wait_for_batch(live, reflag.json()["id"])
@@ -117,7 +116,7 @@ def test_a_jsonl_batch_is_flagged_once_per_article_then_reflagged_keeping_annota
         article = assert_one_set_of_flags(live, summary)
         assert [(c["id"], c["text"]) for c in article["claims"]] == [
             (c["id"], c["text"]) for c in served[summary["id"]]["claims"]]
-    kept = requests.get(live.api(f"/claims/{claim['id']}"), timeout=10).json()["annotations"]
+    kept = live.http.get(live.api(f"/claims/{claim['id']}"), timeout=10).json()["annotations"]
     assert [(a["id"], a["note"]) for a in kept] == [
         (annotation.json()["id"], "Inflation-adjusted figure differs.")]
 
@@ -129,13 +128,17 @@ def test_claimdesk_import_sends_a_file_to_the_server_and_resumes(live, tmp_path)
     path.write_text("".join(json.dumps(story(i, f"CLI Courier {tag}", tag, rng)) + "\n" for i in range(12)),
                     encoding="utf-8")
 
-    def run_import() -> subprocess.CompletedProcess:
-        return subprocess.run([CLAIMDESK, "import", str(path), "--server", live.url, "--token", "unused"],
-                              capture_output=True, text=True, timeout=120)
+    def run_import(*token: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in live.env.items() if k != "CLAIMDESK_TOKEN"}
+        return subprocess.run([CLAIMDESK, "import", str(path), "--server", live.url, *token],
+                              capture_output=True, text=True, timeout=120, env=env)
 
-    first = run_import()
+    refused = run_import()
+    assert refused.returncode != 0
+    assert "answered 401" in refused.stderr, refused.stderr
+    first = run_import("--token", live.token)
     assert first.returncode == 0, first.stderr
     assert "12 lines read; new articles queued for flagging: 12; already imported, skipped: 0" in first.stdout
-    second = run_import()
+    second = run_import("--token", live.token)
     assert second.returncode == 0, second.stderr
     assert "new articles queued for flagging: 0; already imported, skipped: 12" in second.stdout

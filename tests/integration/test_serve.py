@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.integration.conftest import base_env, start_service, stop_service
+from tests.integration.conftest import ADMIN_PASSWORD, base_env, start_service, stop_service
 
 pytestmark = pytest.mark.integration
 
@@ -20,6 +20,12 @@ def test_serve_runs_on_the_embedded_default_and_stops_cleanly_on_ctrl_c(tmp_path
         assert health["database"]["backend"] == "sqlite"
         assert health["broker"]["backend"] == "filesystem"
         assert (instance / "claimdesk.db").is_file()
+        assert service.http.get(service.api("/articles"), timeout=5).status_code == 200
+        # The first run made an admin with the password it was given, and printed no password.
+        login = requests.post(service.api("/auth/login"), timeout=10,
+                              json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert login.status_code == 200, login.text
+        assert login.json()["role"] == "admin"
     finally:
         status = stop_service(service)
     assert status == 0, service.log.read_text()[-2000:]

@@ -9,14 +9,24 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from service.domain import DEFAULT_VERDICTS
+from service.domain.access import Principal, Role
 from service.services import exports
-from service.services.annotations import AnnotationInput, create_annotation, update_annotation
+from service.services.accounts import principal_for
+from service.services.annotations import (
+    AnnotationInput,
+    annotation_etag,
+    create_annotation,
+    delete_annotation,
+    update_annotation,
+)
+from service.services.articles import annotated_claim_counts, annotation_counts
 from service.services.errors import NotFound
 from service.services.exports import ExportScope, Publisher
 from service.services.flagging import flag_article
+from service.storage.accounts import User
 from service.storage.models import Annotation, Article, Batch, Claim
 from tests.fakes import KeywordDetector
 from tests.jsonld import assert_every_term_defined
@@ -51,8 +61,23 @@ def two_claims(session, headline: str, sentence: str, **fields) -> Article:
     return stored_article(session, f"{headline}\n\n{sentence}", [headline, sentence], **fields)
 
 
+def as_user(session, username: str, role: Role = Role.REVIEWER) -> Principal:
+    """The named account (made on first use, with no usable password) as the caller."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, password_hash="!", role=role)
+        session.add(user)
+        session.commit()
+    return principal_for(user)
+
+
 def annotate(session, claim: Claim, reviewer: str = "ana", **fields) -> Annotation:
-    return create_annotation(session, claim.id, AnnotationInput(reviewer=reviewer, **fields))
+    """An annotation by `reviewer`: the stored reviewer is always the caller's username."""
+    return create_annotation(session, as_user(session, reviewer), claim.id, AnnotationInput(**fields))
+
+
+def unchanged(annotation: Annotation) -> dict:
+    return {}
 
 
 def lines(session, format_name: str, scope: ExportScope | None = None) -> list[dict]:
@@ -107,8 +132,34 @@ def test_an_edited_verdict_is_the_latest(session, article):
     claim = article.claims[1]
     early = annotate(session, claim, verdict="accurate")
     annotate(session, claim, reviewer="ben", verdict="misleading")
-    update_annotation(session, early.id, {"verdict": "inaccurate"})
+    update_annotation(session, as_user(session, "ana"), early.id, {"verdict": "inaccurate"},
+                      annotation_etag(early), unchanged)
     assert lines(session, "claimreview")[0]["reviewRating"]["alternateName"] == "inaccurate"
+
+
+def test_deleted_annotations_are_neither_exported_nor_counted(session, article):
+    claim, other = article.claims[1], article.claims[3]
+    annotate(session, claim, verdict="accurate", note="Kept.")
+    withdrawn = annotate(session, claim, reviewer="ben", verdict="misleading", note="Withdrawn.")
+    only = annotate(session, other, reviewer="ben", verdict="inaccurate", note="Also withdrawn.")
+    before = {f: lines(session, f) for f in ("claimreview", "w3c")}
+    assert len(before["claimreview"]) == 2
+    for annotation in (withdrawn, only):
+        delete_annotation(session, as_user(session, "ben"), annotation.id, annotation_etag(annotation),
+                          unchanged)
+
+    # The deleted later verdict is not the latest one, and a claim whose only verdict went has no review.
+    [review] = lines(session, "claimreview")
+    assert review["claimReviewed"] == SENTENCES[0]
+    assert review["reviewRating"]["alternateName"] == "accurate"
+    assert lines(session, "claimreview", ExportScope(article_id=article.id)) == [review]
+    web = lines(session, "w3c")
+    assert len(web) == len(before["w3c"]) - 2
+    assert "withdrawn" not in json.dumps(web).lower()
+    notes = [r["note"] for r in csv_rows(session) if r["row_type"] == "annotation"]
+    assert notes == ["Kept."]
+    assert annotation_counts(session, [claim.id, other.id]) == {claim.id: 1}
+    assert annotated_claim_counts(session, [article.id]) == {article.id: 1}
 
 
 def test_claim_review_without_article_details_or_a_verdict_from_an_old_scale(session):
@@ -233,7 +284,12 @@ def test_csv_has_a_row_per_flag_and_annotation_with_the_quoted_text(session, art
 def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert(session):
     article = stored_article(session, title="+cmd|' /C calc'!A0")
     claim = article.claims[2]  # "=SUM(A1) officials said ..."
-    annotate(session, claim, reviewer="@evil", note="-2+3", selector={"start": 0, "end": 8})
+    # Usernames cannot start with "@" any more, but annotations from before accounts keep their
+    # free-text reviewer (user_id NULL), so the export still has to guard that cell.
+    session.add(Annotation(claim_id=claim.id, reviewer="@evil", user_id=None, note="-2+3",
+                           selector={"start": 0, "end": 8, "exact": "=SUM(A1)", "prefix": "",
+                                     "suffix": " officials said 12 were hurt."}))
+    session.commit()
     [row] = csv_rows(session)
     assert row["article_title"] == "'+cmd|' /C calc'!A0"
     assert (row["reviewer"], row["note"], row["exact"]) == ("'@evil", "'-2+3", "'=SUM(A1)")

@@ -1,0 +1,170 @@
+"""/auth, /users and /tokens: logging in, managing users and the API tokens integrations use."""
+from __future__ import annotations
+
+import logging
+
+from flask import request, url_for
+from flask.views import MethodView
+from marshmallow import RAISE
+
+from service.api import auth
+from service.api.parsing import Blueprint
+from service.api.problems import problem, problem_doc
+from service.domain.access import Role
+from service.extensions import limiter
+from service.runtime import db_session
+from service.schemas.accounts import (
+    LoginSchema,
+    MeSchema,
+    NewTokenSchema,
+    TokenCreateSchema,
+    TokenQueryArgsSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from service.services import accounts as service
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint("accounts", __name__, description="Logging in, users and API tokens.")
+
+MAX_ID = "int(max=2147483647)"
+
+
+def _me() -> dict:
+    principal = auth.current()
+    user = service.get_user(db_session(), principal.user_id)
+    csrf = auth.csrf_token() if principal.token_id is None else None
+    fields = ("id", "username", "role", "disabled", "created_at", "last_login_at")
+    return {**{f: getattr(user, f) for f in fields}, "scopes": sorted(principal.scopes), "csrf_token": csrf}
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    decorators = [limiter.limit("10 per minute;100 per hour", methods=["POST"])]
+
+    @blp.arguments(LoginSchema)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
+    @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
+    def post(self, data):
+        """Log in with a username and password; the answer sets the session cookie."""
+        user = service.authenticate(db_session(), data["username"], data["password"])
+        if user is None:
+            # The attempted username is logged (for spotting guessing); the password never is.
+            log.warning("failed login for %r from %s", data["username"][:80], request.remote_addr)
+            return auth.unauthorized("Wrong username or password.")
+        auth.log_in(user)
+        auth.set_principal(service.principal_for(user))
+        return _me()
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self):
+        """End the browser session."""
+        auth.log_out()
+
+
+@blp.route("/auth/me")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The caller: user, role, scopes and (for a browser session) the CSRF token."""
+        return _me()
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.response(200, UserSchema(many=True))
+    def get(self):
+        """All users (admins only)."""
+        auth.require(auth.current().can_administer(), "Only admins manage users.")
+        return service.list_users(db_session())
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user (admins only)."""
+        auth.require(auth.current().can_administer(), "Only admins manage users.")
+        user = service.create_user(db_session(), data["username"], data["password"], Role(data["role"]))
+        return user, 201, {"Location": url_for("accounts.User", user_id=user.id)}
+
+
+@blp.route(f"/users/<{MAX_ID}:user_id>")
+class User(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self, user_id: int):
+        """One user (admins, or the user themself)."""
+        principal = auth.current()
+        auth.require(principal.can_administer() or principal.user_id == user_id, "Only admins manage users.")
+        return service.get_user(db_session(), user_id)
+
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves."))
+    def patch(self, changes, user_id: int):
+        """Change a user's role or disable them (admins only)."""
+        principal = auth.current()
+        auth.require(principal.can_administer(), "Only admins manage users.")
+        session = db_session()
+        user = service.get_user(session, user_id)
+        demoting = changes.get("disabled") or changes.get("role", "admin") != "admin"
+        if user.id == principal.user_id and demoting:
+            return problem(409, "Conflict", "Admins cannot demote or disable themselves.")
+        if "role" in changes:
+            service.set_role(session, user, Role(changes["role"]))
+        if "disabled" in changes:
+            service.set_disabled(session, user, changes["disabled"])
+        return user
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    decorators = [limiter.limit("20 per minute", methods=["POST"])]
+
+    @blp.arguments(TokenQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.response(200, TokenSchema(many=True))
+    def get(self, args):
+        """Your API tokens (admins: anyone's, or one user's with `user_id`)."""
+        principal = auth.current()
+        if principal.can_administer():
+            return service.list_tokens(db_session(), args.get("user_id"))
+        return service.list_tokens(db_session(), principal.user_id)
+
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, NewTokenSchema)
+    @blp.alt_response(429, **problem_doc("Too many tokens made from this address; see `Retry-After`."))
+    def post(self, data):
+        """Create a token; its secret is in this answer and never again (admins only)."""
+        principal = auth.current()
+        auth.require(principal.can_administer(), "Only admins manage tokens.")
+        session = db_session()
+        owner = service.get_user(session, data.get("user_id") or principal.user_id)
+        token, secret = service.create_token(session, owner, data["name"], data["scopes"], data["expires_at"])
+        # The 201 schema dumps the token's attributes; dumping here too would serialise dates twice.
+        return ({**{name: getattr(token, name) for name in TokenSchema().fields}, "secret": secret}, 201,
+                {"Location": url_for("accounts.Token", token_id=token.id)})
+
+
+@blp.route(f"/tokens/<{MAX_ID}:token_id>")
+class Token(MethodView):
+    @blp.response(200, TokenSchema)
+    def get(self, token_id: int):
+        """One token (yours, or any for admins)."""
+        principal = auth.current()
+        owner = None if principal.can_administer() else principal.user_id
+        return service.get_token(db_session(), token_id, owner)
+
+    @blp.response(200, TokenSchema)
+    def delete(self, token_id: int):
+        """Revoke a token (admins only): it stops working at once; the record stays."""
+        principal = auth.current()
+        owner = None if principal.can_administer() else principal.user_id
+        session = db_session()
+        token = service.get_token(session, token_id, owner)
+        auth.require(principal.can_administer(), "Only admins manage tokens.")
+        return service.revoke_token(session, token)

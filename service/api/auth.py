@@ -1,0 +1,111 @@
+"""Who is calling: a bearer token or the browser's session cookie, checked before every API view."""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+from flask import Response, g, request, session
+from werkzeug.exceptions import Forbidden
+
+from service.api.problems import problem
+from service.domain.access import Principal
+from service.runtime import db_session
+from service.services.accounts import principal_for, resolve_token
+from service.storage.accounts import User
+
+log = logging.getLogger(__name__)
+
+# Endpoints anyone may call: what a load balancer, a monitor or a would-be user needs before logging in.
+PUBLIC_ENDPOINTS = frozenset({"system.Health", "system.Version", "accounts.Login"})
+# POSTs that change nothing: flagging text without storing it is a read.
+READ_ONLY_POSTS = frozenset({"system.FlagText", "accounts.Logout"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def unauthorized(detail: str) -> Response:
+    """401 with the challenge RFC 9110 requires: how the caller may authenticate."""
+    return problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="claimdesk"'})
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use; pages and cookie-based API calls echo it back."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def log_in(user: User) -> None:
+    session.clear()  # a fresh session on every login: no fixation
+    session["user_id"] = user.id
+    session.permanent = True
+    csrf_token()
+
+
+def log_out() -> None:
+    session.clear()
+
+
+def _principal_from_session() -> Principal | None:
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    user = db_session().get(User, user_id)
+    if user is None or user.disabled:
+        session.clear()
+        return None
+    return principal_for(user)
+
+
+def authenticate() -> Response | None:
+    """Set `g.principal` for API requests; answer 401 where a caller is needed and missing."""
+    g.principal = None
+    if not request.path.startswith("/api/v1/"):
+        return None
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return unauthorized("Send an API token as `Authorization: Bearer <token>`.")
+        g.principal = resolve_token(db_session(), secret.strip())
+        if g.principal is None:
+            log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
+            return unauthorized("The token is unknown, revoked or expired.")
+    else:
+        g.principal = _principal_from_session()
+        if g.principal is not None and request.method in UNSAFE_METHODS \
+                and request.endpoint not in PUBLIC_ENDPOINTS:
+            # A cookie rides along on cross-site requests; a header the page read from the session
+            # cannot, so it proves the request came from Claimdesk's own pages.
+            sent = request.headers.get(CSRF_HEADER, "")
+            # bytes: compare_digest rejects non-ASCII str, and a header is whatever the client sends.
+            if not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
+                return problem(403, "Forbidden", f"Missing or wrong {CSRF_HEADER} header.")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if g.principal is None:
+        return unauthorized("Log in or send an API token.")
+    if not g.principal.can_read():
+        return problem(403, "Forbidden", "This token has no `read` scope.")
+    if request.method in UNSAFE_METHODS and request.endpoint not in READ_ONLY_POSTS \
+            and not g.principal.can_write():
+        return problem(403, "Forbidden", "This token has no `write` scope.")
+    return None
+
+
+def current() -> Principal:
+    """The authenticated caller of this request (views run only after `authenticate` let them in)."""
+    principal = g.get("principal")
+    if principal is None:
+        raise Forbidden("No authenticated caller.")
+    return principal
+
+
+def require(allowed: bool, detail: str) -> None:
+    if not allowed:
+        raise Forbidden(detail)
+
+
+def set_principal(principal: Principal) -> None:
+    g.principal = principal

@@ -1,0 +1,71 @@
+"""Logins, users and API tokens, in and out."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from service.domain.access import Role, Scope
+from service.schemas.common import Text, aware_datetime
+
+_USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$",
+                            error="1-80 letters, digits, '.', '_', '@' or '-'.")
+
+
+class LoginSchema(Schema):
+    username = Text(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+
+
+class UserCreateSchema(Schema):
+    username = Text(required=True, validate=_USERNAME)
+    password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+
+
+class UserUpdateSchema(Schema):
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    disabled = fields.Boolean()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String()
+    disabled = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class MeSchema(UserSchema):
+    scopes = fields.List(fields.String())
+    csrf_token = fields.String(
+        allow_none=True, metadata={"description": "Echo it as X-CSRF-Token on cookie-authenticated writes."})
+
+
+class TokenCreateSchema(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    scopes = fields.List(fields.String(validate=validate.OneOf([s.value for s in Scope])),
+                         required=True, validate=validate.Length(min=1, max=3))
+    expires_at = aware_datetime(load_default=None)
+    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "Admins only: make the token for another user."})
+
+
+class TokenQueryArgsSchema(Schema):
+    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "Admins only: that user's tokens."})
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    scopes = fields.List(fields.String())
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    secret = fields.String(metadata={"description": "Shown this once; send it as `Authorization: Bearer`."})

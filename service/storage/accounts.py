@@ -1,0 +1,67 @@
+"""The tables for who did what: users, their API tokens and the audit history of reviews."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.storage.models import Base, JSONType, utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    # werkzeug's scrypt hash: "scrypt:N:r:p$salt$hash"; the password itself is never stored or logged.
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                  passive_deletes=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The secret's first characters, to find the row; the whole secret is kept only as a SHA-256
+    # digest (it has 256 bits of entropy, so a fast hash is safe where a password would need a KDF).
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class HistoryEntry(Base):
+    """One recorded change: who, when, what it was before and after."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id", "id"),
+                      Index("ix_history_claim", "claim_id", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16))  # annotation | claim | article
+    entity_id: Mapped[int]
+    # The claim the change concerns, so a claim's history includes its annotations' changes; no
+    # foreign key, so the record outlives what it describes.
+    claim_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(16))  # create | update | delete | restore | status
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)
