@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, redirect, render_template, send_from_directory
+from flask import Flask, Response, render_template, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
@@ -13,6 +13,7 @@ from service.extensions import limiter
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
 from service.storage.db import Database
+from service.web import bp as desk
 
 
 def _api_docs(app: Flask) -> None:
@@ -87,9 +88,6 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
     _api_docs(app)
-
-    @app.get("/")
-    def index():
-        return redirect("/api/docs")
+    app.register_blueprint(desk)  # the reviewer's pages: the queue at /, articles, login
 
     return app

@@ -1,0 +1,200 @@
+"""The reviewer's desk pages: log in and out, the article queue and the article with its claims."""
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from marshmallow import EXCLUDE, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from service.api import auth
+from service.domain import ArticleStatus, FlagKind
+from service.domain.access import Principal
+from service.extensions import limiter
+from service.runtime import db_session, runtime
+from service.schemas.annotations import AnnotationSchema
+from service.schemas.articles import ArticleQueryArgsSchema
+from service.services import accounts, articles, desk
+from service.services.errors import InvalidInput, NotFound
+from service.storage.accounts import User
+from service.web.highlight import describe, render_body
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static/web",
+               static_url_path="/desk/static")
+
+# Pages anyone may open; everything else sends a stranger to the login form.
+PUBLIC = frozenset({"web.login", "web.static"})
+KINDS = tuple(k.value for k in FlagKind)
+QUEUE_PAGE = 25
+MAX_USERNAME, MAX_PASSWORD = 80, 1000
+
+
+def _session_user() -> Principal | None:
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    user = db_session().get(User, user_id)
+    if user is None or user.disabled:
+        session.clear()
+        return None
+    return accounts.principal_for(user)
+
+
+def safe_next(target: str | None) -> str | None:
+    """`next` only when it is a path on this site: anything else would make the login an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def _check_csrf() -> None:
+    # The form's hidden field must match the session's token: a cross-site form post carries the
+    # cookie but cannot read the token.
+    sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, "This form expired or did not come from Claimdesk. Reload the page and try again.")
+
+
+@bp.before_request
+def _require_login() -> Response | None:
+    g.desk_user = _session_user()
+    if g.desk_user is None and request.endpoint not in PUBLIC:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.context_processor
+def _page_globals() -> dict[str, Any]:
+    return {"csrf_token": auth.csrf_token, "desk_user": g.get("desk_user")}
+
+
+@bp.errorhandler(HTTPException)
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    # Pages answer with pages; the API keeps its problem+json (this handler covers this blueprint only).
+    return render_template("web/error.html", error=error), error.code or 500
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute;100 per hour", methods=["POST"])
+def login() -> Response | tuple[str, int] | str:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if g.desk_user is not None:
+            return redirect(next_url or url_for("web.queue"))
+        return render_template("web/login.html", next_url=next_url, errors={}, username="")
+    _check_csrf()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    errors: dict[str, str] = {}
+    if not username:
+        errors["username"] = "Enter your username."
+    elif len(username) > MAX_USERNAME:
+        errors["username"] = f"Usernames have at most {MAX_USERNAME} characters."
+    if not password:
+        errors["password"] = "Enter your password."
+    elif len(password) > MAX_PASSWORD:
+        errors["password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    status = 422
+    if not errors:
+        user = accounts.authenticate(db_session(), username, password)
+        if user is not None:
+            auth.log_in(user)
+            return redirect(next_url or url_for("web.queue"))
+        # The attempted username is logged (for spotting guessing); the password never is.
+        log.warning("failed desk login for %r from %s", username[:80], request.remote_addr)
+        errors["password"] = "Wrong username or password."
+        status = 401
+    return render_template("web/login.html", next_url=next_url, errors=errors, username=username), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    _check_csrf()
+    auth.log_out()
+    return redirect(url_for("web.login"))
+
+
+def _queue_args() -> tuple[dict[str, Any], dict[str, str]]:
+    """The queue's filters from the query string, validated by the API's own schema."""
+    raw = {k: v for k, v in request.args.items() if v.strip()}
+    schema = ArticleQueryArgsSchema(unknown=EXCLUDE)
+    try:
+        return schema.load(raw), {}
+    except ValidationError as error:
+        messages = {field: " ".join(m) if isinstance(m, list) else str(m)
+                    for field, m in error.messages.items()}
+        return schema.load({k: v for k, v in raw.items() if k not in messages}), messages
+
+
+@bp.get("/")
+def queue() -> str:
+    args, errors = _queue_args()
+    asked = args.pop("limit")  # the schema's default suits the API; the desk shows fewer per page
+    limit = asked if request.args.get("limit", "").strip() and "limit" not in errors else QUEUE_PAGE
+    cursor = args.pop("cursor", None)
+    session = db_session()
+    try:
+        page = articles.list_articles(session, articles.ArticleFilter(**args), limit, cursor)
+    except InvalidInput:
+        errors["cursor"] = "That page link is no longer valid; showing the first page."
+        cursor = None
+        page = articles.list_articles(session, articles.ArticleFilter(**args), limit, None)
+    ids = [a.id for a in page.items]
+    filters = {k: v for k, v in request.args.items() if k in ("status", "kind", "outlet", "q") and v.strip()
+               and k not in errors}
+    return render_template(
+        "web/queue.html", articles=page.items, flag_counts=articles.flag_counts(session, ids),
+        annotated=articles.annotated_claim_counts(session, ids), claims=desk.claim_counts(session, ids),
+        filters=filters, errors=errors, statuses=[s.value for s in ArticleStatus], kinds=KINDS,
+        outlets=desk.outlets(session), cursor=cursor,
+        next_url=url_for("web.queue", **filters, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=url_for("web.queue", **filters) if cursor else None)
+
+
+def _verdict(annotations: list) -> str | None:
+    """The badge: the newest verdict any reviewer gave the claim."""
+    for annotation in reversed(annotations):
+        if annotation.verdict:
+            return annotation.verdict
+    return None
+
+
+@bp.get("/articles/<int(max=2147483647):article_id>")
+def article(article_id: int) -> str:
+    try:
+        view = desk.desk_article(db_session(), article_id)
+    except NotFound:
+        abort(404, f"There is no article {article_id}.")
+    all_flags = [f for fs in view.flags.values() for f in fs]
+    kind_counts = Counter(f.kind for f in all_flags)
+    dump = AnnotationSchema().dump
+    user: Principal = g.desk_user
+    claims = [{
+        "claim": c,
+        "verdict": _verdict(view.annotations.get(c.id, [])),
+        "annotations": len(view.annotations.get(c.id, [])),
+        "kinds": Counter(f.kind for f in view.flags.get(c.id, ())),
+    } for c in view.claims]
+    # What the page's script starts from; it fetches nothing until the reviewer saves or opens history.
+    data = {
+        "article_id": view.article.id,
+        "status": view.article.status,
+        "verdicts": list(runtime().settings.verdicts),
+        "user": {"id": user.user_id, "username": user.username, "editor": user.can_edit_any()},
+        "annotations": {str(cid): [dump(a) for a in anns] for cid, anns in view.annotations.items()},
+    }
+    return render_template(
+        "web/article.html", article=view.article, claims=claims, kinds=KINDS, kind_counts=kind_counts,
+        body_html=render_body(view.article.body, view.claims, view.flags),
+        notes=[(f.id, describe(f)) for f in all_flags], verdicts=data["verdicts"], data=data,
+        source_url=view.article.url if (view.article.url or "").startswith(("http://", "https://")) else None)
