@@ -47,7 +47,8 @@ def log_out() -> None:
     session.clear()
 
 
-def _principal_from_session() -> Principal | None:
+def principal_from_session() -> Principal | None:
+    """The logged-in user of this browser session; a deleted or disabled account logs it out."""
     user_id = session.get("user_id")
     if user_id is None:
         return None
@@ -73,7 +74,7 @@ def authenticate() -> Response | None:
             log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
             return unauthorized("The token is unknown, revoked or expired.")
     else:
-        g.principal = _principal_from_session()
+        g.principal = principal_from_session()
         if g.principal is not None and request.method in UNSAFE_METHODS \
                 and request.endpoint not in PUBLIC_ENDPOINTS:
             # A cookie rides along on cross-site requests; a header the page read from the session

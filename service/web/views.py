@@ -21,7 +21,6 @@ from service.schemas.annotations import AnnotationSchema
 from service.schemas.articles import ArticleQueryArgsSchema
 from service.services import accounts, articles, desk
 from service.services.errors import InvalidInput, NotFound
-from service.storage.accounts import User
 from service.web.highlight import describe, render_body
 
 log = logging.getLogger(__name__)
@@ -34,17 +33,6 @@ PUBLIC = frozenset({"web.login", "web.static"})
 KINDS = tuple(k.value for k in FlagKind)
 QUEUE_PAGE = 25
 MAX_USERNAME, MAX_PASSWORD = 80, 1000
-
-
-def _session_user() -> Principal | None:
-    user_id = session.get("user_id")
-    if user_id is None:
-        return None
-    user = db_session().get(User, user_id)
-    if user is None or user.disabled:
-        session.clear()
-        return None
-    return accounts.principal_for(user)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -67,7 +55,7 @@ def _check_csrf() -> None:
 
 @bp.before_request
 def _require_login() -> Response | None:
-    g.desk_user = _session_user()
+    g.desk_user = auth.principal_from_session()
     if g.desk_user is None and request.endpoint not in PUBLIC:
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
