@@ -7,11 +7,13 @@ from flask import Flask, Response, render_template, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
+from service.api import webhooks as webhook_api
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.config import Settings
 from service.extensions import limiter
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
+from service.services.webhooks import send_after_commit
 from service.storage.db import Database
 from service.web import bp as desk
 
@@ -73,7 +75,10 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         from workers.celery_app import make_celery
 
         queue = CeleryQueue(make_celery(settings))
-    app.extensions["claimdesk"] = Runtime(settings, Database(settings.database_url), queue)
+    database = Database(settings.database_url)
+    # Webhook events a request's transaction records are sent to the workers once it commits.
+    send_after_commit(database, queue)
+    app.extensions["claimdesk"] = Runtime(settings, database, queue)
     app.teardown_appcontext(close_session)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.
@@ -84,7 +89,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
 
     api = ClaimdeskApi(app)
     app.extensions["claimdesk_api"] = api
-    for module in (accounts, articles, batches, claims, exports, flags, system):
+    for module in (accounts, articles, batches, claims, exports, flags, system, webhook_api):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
     _api_docs(app)

@@ -493,6 +493,90 @@ def tokens_revoke(token_id: int) -> None:
                    f"{'was already revoked' if already else 'revoked'}")
 
 
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Webhooks: signed POSTs to a URL when articles are flagged, annotations change or batches finish."""
+
+
+def _webhook_events():
+    from service.services.webhooks import EVENTS
+
+    return click.Choice(EVENTS)
+
+
+@webhooks_group.command("add")
+@click.argument("url")
+@click.option("--event", "events", type=_webhook_events(), multiple=True, required=True,
+              help="An event to send; repeat for several.")
+@click.option("--secret-stdin", is_flag=True,
+              help="Read the signing secret (at least 16 characters) from the first line of standard input "
+                   "instead of generating one.")
+def webhooks_add(url: str, events: tuple[str, ...], secret_stdin: bool) -> None:
+    """Register URL for the given events; a generated secret is printed, this once, on standard output."""
+    from service.services import webhooks
+
+    secret = None
+    if secret_stdin:
+        secret = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        if not secret:
+            raise click.ClickException("--secret-stdin: standard input holds no secret.")
+    policy = webhooks.AddressPolicy(_settings().webhook_allow)
+    with _accounts() as session:
+        webhook, generated = webhooks.create_webhook(session, policy, url, list(events), secret)
+        note = f"webhook {webhook.id} for {webhook.url}: {', '.join(webhook.events)}"
+        if generated is None:
+            click.echo(note)
+            return
+        # The note on stderr, the secret alone on stdout: `SECRET=$(claimdesk webhooks add ...)` works.
+        click.echo(f"{note}.\nIts signing secret follows; it will not be shown again.", err=True)
+        click.echo(generated)
+
+
+@webhooks_group.command("list")
+def webhooks_list() -> None:
+    """List the webhooks: id, URL, events, state, failed deliveries in a row; never their secrets."""
+    from service.services import webhooks
+
+    with _accounts() as session:
+        rows = [[str(w.id), w.url, ",".join(w.events),
+                 "active" if w.active else f"disabled ({w.disabled_reason})", str(w.consecutive_failures),
+                 _when(w.created_at)] for w in webhooks.list_webhooks(session)]
+    if not rows:
+        click.echo("no webhooks", err=True)
+        return
+    click.echo(_table(["id", "url", "events", "state", "failures", "created"], rows))
+
+
+@webhooks_group.command("remove")
+@click.argument("webhook_id", type=click.IntRange(1, 2**31 - 1))
+def webhooks_remove(webhook_id: int) -> None:
+    """Remove webhook WEBHOOK_ID and its delivery log."""
+    from service.services import webhooks
+
+    with _accounts() as session:
+        url = webhooks.get_webhook(session, webhook_id).url
+        webhooks.delete_webhook(session, webhook_id)
+        click.echo(f"webhook {webhook_id} ({url}) removed")
+
+
+@webhooks_group.command("deliveries")
+@click.argument("webhook_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True)
+def webhooks_deliveries(webhook_id: int, limit: int) -> None:
+    """The newest deliveries of WEBHOOK_ID: event, status, attempts, last status code, latency, error."""
+    from service.services import webhooks
+
+    with _accounts() as session:
+        rows = [[str(d.id), d.event, d.status, str(d.attempts), str(d.last_status_code or "-"),
+                 f"{d.last_latency_ms} ms" if d.last_latency_ms is not None else "-", _when(d.created_at),
+                 (d.last_error or "")[:80]]
+                for d in webhooks.list_deliveries(session, webhook_id, limit, None).items]
+    if not rows:
+        click.echo("no deliveries yet", err=True)
+        return
+    click.echo(_table(["id", "event", "status", "attempts", "code", "latency", "created", "error"], rows))
+
+
 def _ensure_first_admin(database_url: str) -> None:
     """First `serve` on a database without users: create `admin`, with no default password ever."""
     from service.services import accounts

@@ -1,7 +1,9 @@
 """Every setting, read from the environment in one typed place."""
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,23 @@ def _http_url(env: dict[str, str], name: str) -> str | None:
     if raw and not raw.startswith(("http://", "https://")):
         raise ValueError(f"{name} must be an http(s) URL, got {raw!r}")
     return raw or None
+
+
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+
+
+def _allow_list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated host names and addresses or networks (CIDR); each checked here, at startup."""
+    entries = tuple(e.strip().lower() for e in env.get(name, "").split(",") if e.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not _HOSTNAME.match(entry):
+                raise ValueError(f"{name}: {entry!r} is neither a host name nor an address or "
+                                 "network") from None
+    return entries
 
 
 def _bool(env: dict[str, str], name: str) -> bool:
@@ -66,6 +85,13 @@ class Settings:
     secure_cookies: bool = False
     behind_proxy: bool = False
     ratelimit_storage: str = "memory://"
+    # Webhooks: hosts and networks outbound deliveries may reach although private or loopback (SSRF
+    # guard), the per-request timeout, attempts per delivery, and failed deliveries in a row that
+    # disable a webhook.
+    webhook_allow: tuple[str, ...] = ()
+    webhook_timeout: int = 5
+    webhook_max_attempts: int = 10
+    webhook_disable_after: int = 10
 
     @property
     def embedded_broker(self) -> bool:
@@ -114,6 +140,12 @@ class Settings:
             # Every gunicorn process must count against the same login limit: Redis when there is one.
             ratelimit_storage=env.get("CLAIMDESK_RATELIMIT_STORAGE")
             or (broker_url if broker_url.startswith("redis") else "memory://"),
+            webhook_allow=_allow_list(env, "CLAIMDESK_WEBHOOK_ALLOW"),
+            webhook_timeout=_int(env, "CLAIMDESK_WEBHOOK_TIMEOUT", cls.webhook_timeout),
+            webhook_max_attempts=max(1, _int(env, "CLAIMDESK_WEBHOOK_MAX_ATTEMPTS",
+                                              cls.webhook_max_attempts)),
+            webhook_disable_after=max(1, _int(env, "CLAIMDESK_WEBHOOK_DISABLE_AFTER",
+                                               cls.webhook_disable_after)),
         )
 
     def prepare_instance(self) -> None:

@@ -18,6 +18,9 @@ class RecordingQueue:
         self.on_enqueue = on_enqueue
         self.article_ids: list[int] = []
         self.refused: list[int] = []
+        self.messages: list[list[int]] = []
+        self.refused_messages: list[list[int]] = []
+        self.deliveries: list[tuple[int, float | None]] = []
 
     def flag_article(self, article_id: int) -> bool:
         if self.on_enqueue is not None:
@@ -26,6 +29,26 @@ class RecordingQueue:
             self.refused.append(article_id)
             return False
         self.article_ids.append(article_id)
+        return True
+
+    def flag_articles(self, article_ids: list[int]) -> bool:
+        """One message for many articles: `messages` has it; `article_ids`/`refused` each of its ids."""
+        for article_id in article_ids:
+            if self.on_enqueue is not None:
+                self.on_enqueue(article_id)
+        if not self.accept:
+            self.refused.extend(article_ids)
+            self.refused_messages.append(list(article_ids))
+            return False
+        self.messages.append(list(article_ids))
+        self.article_ids.extend(article_ids)
+        return True
+
+    def deliver_webhook(self, delivery_id: int, countdown: float | None = None) -> bool:
+        """Webhook deliveries asked for, as (id, countdown) in `deliveries`."""
+        if not self.accept:
+            return False
+        self.deliveries.append((delivery_id, countdown))
         return True
 
 

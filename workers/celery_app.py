@@ -6,7 +6,11 @@ from celery import Celery
 from service.config import Settings
 
 FLAG_ARTICLE = "claimdesk.flag_article"
+# Batches: one message flags a slice of a chunk's articles, one after the other.
+FLAG_ARTICLES = "claimdesk.flag_articles"
 SWEEP_STUCK = "claimdesk.sweep_stuck_articles"
+DELIVER_WEBHOOK = "claimdesk.deliver_webhook"
+SWEEP_WEBHOOKS = "claimdesk.sweep_webhooks"
 QUEUE = "claimdesk"
 
 
@@ -56,7 +60,11 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_send_task_events=False,
         # The sweeper re-sends articles whose message was lost (broker restart, failed publish).
         beat_schedule={"sweep-stuck-articles": {"task": SWEEP_STUCK, "schedule": settings.sweep_interval,
-                                                "options": {"expires": settings.sweep_interval}}},
+                                                "options": {"expires": settings.sweep_interval}},
+                       # Batches that settled unobserved (batch.finished) and webhook deliveries whose
+                       # message was lost.
+                       "sweep-webhooks": {"task": SWEEP_WEBHOOKS, "schedule": settings.sweep_interval,
+                                          "options": {"expires": settings.sweep_interval}}},
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
     )
     return app

@@ -9,10 +9,17 @@ from celery.signals import worker_process_init
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.config import Settings
-from service.services import flagging
+from service.services import batches, flagging, webhooks
 from service.services.queue import CeleryQueue
 from service.storage.db import Database
-from workers.celery_app import FLAG_ARTICLE, SWEEP_STUCK, app
+from workers.celery_app import (
+    DELIVER_WEBHOOK,
+    FLAG_ARTICLE,
+    FLAG_ARTICLES,
+    SWEEP_STUCK,
+    SWEEP_WEBHOOKS,
+    app,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +31,8 @@ def database() -> Database:
     global _database
     if _database is None:
         _database = Database(Settings.from_env().database_url)
+        # Webhook events recorded by a task's transaction are sent once it commits.
+        webhooks.send_after_commit(_database, CeleryQueue(app))
     return _database
 
 
@@ -50,12 +59,55 @@ def flag_article(self, article_id: int) -> int | None:
     db = database()
     with db.sessionmaker() as session:
         try:
-            return flagging.flag_article(session, article_id)
+            return flagging.flag_article(session, article_id, interrupts=(SoftTimeLimitExceeded,))
         except SoftTimeLimitExceeded:
             session.rollback()
             limit = self.app.conf.task_soft_time_limit
             flagging.mark_failed(session, article_id, f"detection took longer than {limit} s")
             return None
+
+
+@app.task(
+    name=FLAG_ARTICLES,
+    bind=True,
+    autoretry_for=(OperationalError, DBAPIError, ConnectionError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def flag_articles(self, article_ids: list[int]) -> int:
+    """Flag a slice of a batch's articles (see `flagging.flag_articles`); returns how many settled.
+
+    Articles already flagged by this detector version are skipped, so a message delivered twice (a
+    worker killed before acking, the sweeper re-sending, a retry after a database error) redoes only
+    what is left.
+
+    The soft time limit covers the whole message. When it fires during a detection, the article is
+    failed only if it had the message to itself; otherwise it and the rest go on in a new message with
+    a fresh time budget, so a slow article neither fails its neighbours nor holds them up.
+    """
+    queue = CeleryQueue(self.app)
+    with database().sessionmaker() as session:
+        try:
+            return flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,))
+        except flagging.Interrupted as stop:
+            rest = article_ids[stop.index:]
+            limit = self.app.conf.task_soft_time_limit
+            if stop.index == 0:
+                log.warning("article %s: detection took longer than %s s; marked failed",
+                            stop.article_id, limit)
+                flagging.mark_failed(session, stop.article_id, f"detection took longer than {limit} s")
+                rest = rest[1:]
+            else:
+                log.warning("soft time limit reached at article %s, %d articles in; passing on the other %d "
+                            "in a new message", stop.article_id, stop.index, len(rest))
+        except SoftTimeLimitExceeded:  # in the database rather than in a detection: start over
+            session.rollback()
+            rest = article_ids
+        if rest and not queue.flag_articles(rest):
+            log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
+        return 0
 
 
 @app.task(name=SWEEP_STUCK, autoretry_for=(OperationalError,), max_retries=2, retry_backoff=5)
@@ -64,3 +116,22 @@ def sweep_stuck_articles() -> int:
     settings = Settings.from_env()
     with database().sessionmaker() as session:
         return len(flagging.resend_stuck(session, CeleryQueue(app), timedelta(seconds=settings.stuck_after)))
+
+
+@app.task(name=DELIVER_WEBHOOK, autoretry_for=(OperationalError, DBAPIError), retry_backoff=2,
+          retry_backoff_max=300, retry_jitter=True, max_retries=8)
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt at a webhook delivery; the service records it and schedules what comes next."""
+    policy = webhooks.DeliveryPolicy.from_settings(Settings.from_env())
+    with database().sessionmaker() as session:
+        webhooks.deliver(session, CeleryQueue(app), delivery_id, policy)
+
+
+@app.task(name=SWEEP_WEBHOOKS, autoretry_for=(OperationalError,), max_retries=2, retry_backoff=5)
+def sweep_webhooks() -> int:
+    """Finish settled batches (sending batch.finished) and re-send lost deliveries (run by Celery beat)."""
+    settings = Settings.from_env()
+    with database().sessionmaker() as session:
+        batches.finish_settled(session)
+        overdue = timedelta(seconds=settings.stuck_after)
+        return len(webhooks.resend_pending(session, CeleryQueue(app), overdue))

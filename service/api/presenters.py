@@ -35,8 +35,14 @@ def claims_with_flags(session: Session, article: Article) -> list[dict[str, Any]
 
 def article_detail(session: Session, article: Article) -> dict[str, Any]:
     claims = claims_with_flags(session, article)
-    summary = article_summaries(session, [article])[0]
-    return {**summary, "body": article.body, "claims": claims,
+    # The summary's counts, from what is loaded already rather than two more queries.
+    flag_kinds: dict[str, int] = {}
+    for claim in claims:
+        for f in claim["flags"]:
+            flag_kinds[f.kind] = flag_kinds.get(f.kind, 0) + 1
+    return {**{k: getattr(article, k) for k in _SUMMARY}, "flag_counts": flag_kinds,
+            "annotated_claims": sum(1 for c in claims if c["annotation_count"]),
+            "body": article.body, "claims": claims,
             "annotation_count": sum(c["annotation_count"] for c in claims)}
 
 

@@ -9,7 +9,7 @@ import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
@@ -174,7 +174,8 @@ def resolve_token(session: Session, secret: str) -> Principal | None:
     """The caller a bearer secret stands for, or None if it is unknown, revoked, expired or disabled."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < len(TOKEN_PREFIX) + 12:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.prefix == secret[len(TOKEN_PREFIX):][:12]))
+    token = session.scalar(select(ApiToken).where(ApiToken.prefix == secret[len(TOKEN_PREFIX):][:12])
+                           .options(joinedload(ApiToken.user)))  # one query for token and owner
     if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
         return None
     now = datetime.now(UTC)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.domain.access import Principal, ReviewStatus
-from service.services import history
+from service.services import history, webhooks
 from service.services.errors import (
     Forbidden,
     InvalidInput,
@@ -111,7 +111,10 @@ def _require_content(values: dict[str, Any]) -> None:
 
 def create_annotation(session: Session, principal: Principal, claim_id: int,
                       data: AnnotationInput) -> Annotation:
-    claim = get_claim(session, claim_id)
+    # The claim alone: get_claim's flags and annotations (thousands on a busy claim) are not needed here.
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"There is no claim {claim_id}.")
     values = {"verdict": data.verdict, "note": data.note, "evidence": data.evidence or []}
     _require_content(values)
     annotation = Annotation(claim_id=claim.id, reviewer=principal.username, user_id=principal.user_id,
@@ -120,6 +123,7 @@ def create_annotation(session: Session, principal: Principal, claim_id: int,
     session.flush()
     history.record(session, principal, "annotation", annotation.id, "create", None, snapshot(annotation),
                    claim_id=claim.id)
+    webhooks.annotation_event(session, annotation, "create", principal)
     session.commit()
     return annotation
 
@@ -171,6 +175,7 @@ def update_annotation(session: Session, principal: Principal, annotation_id: int
         setattr(annotation, field, [] if field == "evidence" and value is None else value)
     history.record(session, principal, "annotation", annotation.id, "update", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
+    webhooks.annotation_event(session, annotation, "update", principal)
     _commit_or_conflict(session, annotation_id, principal, present)
     return annotation
 
@@ -185,6 +190,7 @@ def delete_annotation(session: Session, principal: Principal, annotation_id: int
     annotation.deleted_at = datetime.now(UTC)
     history.record(session, principal, "annotation", annotation.id, "delete", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
+    webhooks.annotation_event(session, annotation, "delete", principal)
     _commit_or_conflict(session, annotation_id, principal, present)
 
 
@@ -198,6 +204,7 @@ def restore_annotation(session: Session, principal: Principal, annotation_id: in
     annotation.deleted_at = None
     history.record(session, principal, "annotation", annotation.id, "restore", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
+    webhooks.annotation_event(session, annotation, "restore", principal)
     session.commit()
     return annotation
 

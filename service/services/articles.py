@@ -75,6 +75,35 @@ def add_article(session: Session, submission: Submission, max_chars: int, batch_
         existing = session.scalar(select(Article).where(Article.external_id == submission.external_id))
         if existing is not None:
             return existing, False
+    article = prepare_article(submission, max_chars, batch_id)
+    existing = session.scalar(select(Article).where(Article.body_hash == article.body_hash))
+    if existing is not None:
+        return existing, False
+    session.add(article)
+    return article, True
+
+
+@dataclass
+class CleanedArticle:
+    """A submission cleaned and split, as column values: what `prepare_article` and batch imports insert."""
+
+    values: dict[str, Any]
+    claims: list[dict[str, Any]]
+
+    @property
+    def body_hash(self) -> str:
+        return self.values["body_hash"]
+
+    @property
+    def external_id(self) -> str | None:
+        return self.values["external_id"]
+
+
+def clean_submission(submission: Submission, max_chars: int, batch_id: int | None = None) -> CleanedArticle:
+    """Clean the submission into the column values of a new, `queued` article and of its claims.
+
+    Raises InvalidInput when nothing is left once cleaned, or the text is over `max_chars`.
+    """
     if submission.html is not None:
         cleaned, source_format = clean_html(submission.html, submission.url), "html"
         if submission.title and not cleaned.body.startswith(submission.title):
@@ -88,23 +117,25 @@ def add_article(session: Session, submission: Submission, max_chars: int, batch_
     if len(cleaned.body) > max_chars:
         raise InvalidInput(f"The article is {len(cleaned.body):,} characters; the limit is {max_chars:,}.",
                            {field: [f"Longer than {max_chars} characters."]})
-    digest = body_hash(cleaned.body)
-    existing = session.scalar(select(Article).where(Article.body_hash == digest))
-    if existing is not None:
-        return existing, False
     title = submission.title or cleaned.title
-    article = Article(
-        external_id=submission.external_id, body_hash=digest, title=title, body=cleaned.body,
-        url=submission.url, outlet=submission.outlet, author=submission.author,
-        published_at=submission.published_at, language=submission.language, source_format=source_format,
-        status=ArticleStatus.QUEUED, batch_id=batch_id,
-    )
-    article.claims = [
-        Claim(position=i, role=c.role, start=c.start, end=c.end, text=c.text)
-        for i, c in enumerate(split_claims(cleaned.body, title))
-    ]
-    session.add(article)
-    return article, True
+    values = {
+        "external_id": submission.external_id, "body_hash": body_hash(cleaned.body), "title": title,
+        "body": cleaned.body, "url": submission.url, "outlet": submission.outlet, "author": submission.author,
+        "published_at": submission.published_at, "language": submission.language,
+        "source_format": source_format, "status": ArticleStatus.QUEUED, "status_reason": None,
+        "batch_id": batch_id,
+    }
+    claims = [{"position": i, "role": c.role, "start": c.start, "end": c.end, "text": c.text}
+              for i, c in enumerate(split_claims(cleaned.body, title))]
+    return CleanedArticle(values, claims)
+
+
+def prepare_article(submission: Submission, max_chars: int, batch_id: int | None = None) -> Article:
+    """Clean the submission into a new, `queued` Article with its claims, outside any session."""
+    cleaned = clean_submission(submission, max_chars, batch_id)
+    article = Article(**cleaned.values)
+    article.claims = [Claim(**c) for c in cleaned.claims]
+    return article
 
 
 def submit_article(session: Session, queue: TaskQueue, submission: Submission, max_chars: int,

@@ -11,6 +11,12 @@ class TaskQueue(Protocol):
     def flag_article(self, article_id: int) -> bool:
         """Ask a worker to flag the article; False when the broker could not take the message."""
 
+    def flag_articles(self, article_ids: list[int]) -> bool:
+        """Ask a worker to flag these articles one after the other (one message); False when refused."""
+
+    def deliver_webhook(self, delivery_id: int, countdown: float | None = None) -> bool:
+        """Ask a worker to send a webhook delivery (in `countdown` seconds); False when the broker refused."""
+
 
 class CeleryQueue:
     """Sends tasks by name, so the web process never imports the task code."""
@@ -28,3 +34,23 @@ class CeleryQueue:
             return False
         return True
 
+    def flag_articles(self, article_ids: list[int]) -> bool:
+        from workers.celery_app import FLAG_ARTICLES
+
+        try:
+            self.celery.send_task(FLAG_ARTICLES, args=[list(article_ids)])
+        except Exception:  # any broker failure: the articles stay `queued` and are retried later
+            log.warning("could not enqueue %d articles (%s...); they stay queued", len(article_ids),
+                        article_ids[:3], exc_info=True)
+            return False
+        return True
+
+    def deliver_webhook(self, delivery_id: int, countdown: float | None = None) -> bool:
+        from workers.celery_app import DELIVER_WEBHOOK
+
+        try:
+            self.celery.send_task(DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown)
+        except Exception:  # the delivery stays `pending` in the database; the sweeper sends it later
+            log.warning("could not enqueue webhook delivery %s; it stays pending", delivery_id, exc_info=True)
+            return False
+        return True

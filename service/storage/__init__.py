@@ -2,6 +2,7 @@
 from service.storage.accounts import ApiToken, HistoryEntry, User
 from service.storage.db import Database, make_engine
 from service.storage.models import Annotation, Article, Base, Claim, Flag
+from service.storage.webhooks import Webhook, WebhookDelivery
 
 __all__ = ["Annotation", "ApiToken", "Article", "Base", "Claim", "Database", "Flag", "HistoryEntry", "User",
-           "make_engine"]
+           "Webhook", "WebhookDelivery", "make_engine"]

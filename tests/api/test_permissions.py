@@ -111,6 +111,11 @@ class World:
                                              content_type="application/x-ndjson")
         return self.ok(response, 202)["id"]
 
+    def webhook(self) -> int:
+        response = self.client("ada").post(f"{API}/webhooks", json={
+            "url": f"https://93.184.215.14/hooks/{next(self.counter)}", "events": ["annotation.created"]})
+        return self.ok(response, 201)["id"]
+
     def token(self, owner: str = "rita") -> int:
         with self.app.extensions["claimdesk"].database.sessionmaker() as session:
             token, _ = accounts.create_token(session, session.get(User, self.user_ids[owner]),
@@ -289,6 +294,21 @@ ROWS: list[Row] = [
         lambda w, a: Call(_annotation(w, "/history", deleted=True)), read(rita=404, rob=404, read_only=404)),
     Row("GET", "/verdicts", "", fixed("/verdicts"), read()),
     Row("GET", "/flags", "", fixed("/flags"), read()),
+    # Webhooks: admins only (a public address, so the address guard lets them through).
+    Row("GET", "/webhooks", "", fixed("/webhooks"), read(**NON_ADMINS_403)),
+    Row("POST", "/webhooks", "",
+        fixed("/webhooks", json={"url": "https://93.184.215.14/hooks", "events": ["article.flagged"]}),
+        write(201, **NON_ADMINS_403)),
+    Row("GET", "/webhooks/{webhook_id}", "", lambda w, a: Call(f"/webhooks/{w.webhook()}"),
+        read(**NON_ADMINS_403)),
+    Row("PATCH", "/webhooks/{webhook_id}", "",
+        lambda w, a: Call(f"/webhooks/{w.webhook()}", json={"active": False}), write(200, **NON_ADMINS_403)),
+    Row("DELETE", "/webhooks/{webhook_id}", "", lambda w, a: Call(f"/webhooks/{w.webhook()}"),
+        write(204, **NON_ADMINS_403)),
+    Row("GET", "/webhooks/{webhook_id}/deliveries", "",
+        lambda w, a: Call(f"/webhooks/{w.webhook()}/deliveries"), read(**NON_ADMINS_403)),
+    Row("POST", "/webhooks/{webhook_id}/ping", "", lambda w, a: Call(f"/webhooks/{w.webhook()}/ping"),
+        write(202, **NON_ADMINS_403)),
     Row("GET", "/exports", "", fixed("/exports", query={"format": "claimreview"}), read()),
     # The service itself: what monitors call before anyone logs in. A bad token is still refused.
     Row("GET", "/health", "", fixed("/health"), expect(200, public=True)),

@@ -297,7 +297,7 @@ def serving(folder: Path, env: dict[str, str]) -> Iterator[Path]:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
                 pass
             time.sleep(0.3)
         yield log

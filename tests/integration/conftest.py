@@ -175,6 +175,12 @@ def base_env(instance: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     env["CLAIMDESK_INSTANCE_PATH"] = str(instance)
     env["CLAIMDESK_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    # The webhook tests' receivers listen on this machine, which the address guard refuses by default.
+    env["CLAIMDESK_WEBHOOK_ALLOW"] = "127.0.0.1/32"
+    # A message lost on a shared machine (another run flushing or draining Redis db 14) is recovered by
+    # the sweeper, as in production, but within a test's patience rather than the 10-minute default.
+    env.setdefault("CLAIMDESK_SWEEP_INTERVAL", "2")
+    env.setdefault("CLAIMDESK_STUCK_AFTER", "30")
     return env
 
 

@@ -123,7 +123,7 @@ def test_recorded_errors_are_capped_but_all_counted(session):
 def test_a_refusing_broker_is_asked_once_and_the_articles_stay_queued_for_the_sweeper(session):
     queue = RecordingQueue(accept=False)
     batch = run_import(session, queue, jsonl(*[story(i) for i in range(450)]))
-    assert len(queue.refused) == 1 and queue.article_ids == []
+    assert len(queue.refused_messages) == 1 and queue.article_ids == []
     assert batches.get_batch(session, batch.id).queued == 450
 
 

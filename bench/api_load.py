@@ -1,0 +1,220 @@
+"""The API under load: 32 concurrent clients for 30 s against gunicorn (2 processes) on PostgreSQL, next to
+a bare "hello" Flask app on the same gunicorn set-up as the floor.
+
+    .venv/bin/python bench/api_load.py [--duration 30] [--connections 32]
+
+Needs `wrk` (Debian: `apt-get install -y wrk`) and PostgreSQL (CLAIMDESK_TEST_PG, default
+postgresql://postgres@127.0.0.1:5432/test, where it makes and drops a throwaway database); the broker and
+the rate limits use a private redis-server on a free port, as in production. It seeds one article with 50
+claims and 150 flags (3 a claim) and an editor's API token, starts `gunicorn --config
+python:service.gunicorn_conf --workers 2 service.wsgi:app`, and runs wrk (2 threads, 32 connections):
+
+1. floor: GET /hello on a four-line Flask app under the same gunicorn settings (not part of the product);
+2. GET /api/v1/articles/{id} with the bearer token;
+3. POST /api/v1/claims/{id}/annotations with the bearer token, spread over the 50 claims (a Lua script).
+
+Prints requests per second and p50/p99 latency of each, and each one's share of the floor's throughput.
+Goals: p99 <= 50 ms and >= 40% of the floor; exits 1 when one is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import requests  # noqa: E402
+
+from service.domain.access import ROLE_SCOPES, Role  # noqa: E402
+from service.services import accounts  # noqa: E402
+from service.services.articles import Submission, submit_article  # noqa: E402
+from service.services.flagging import store_flags  # noqa: E402
+from service.storage.db import Database  # noqa: E402
+from service.storage.models import Claim  # noqa: E402
+from tests.integration.processes import (  # noqa: E402
+    CLAIMDESK,
+    free_port,
+    private_redis,
+    spawn,
+    stop_group,
+    wait_port,
+)
+from workers.detection import Flag  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+from throughput import throwaway_database  # noqa: E402
+
+MAX_P99_MS = 50.0
+MIN_SHARE = 0.40
+HELLO_APP = '''from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/hello")
+def hello():
+    return "hello"
+'''
+POST_SCRIPT = '''wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+local verdicts = {"accurate", "mostly-accurate", "misleading", "needs-context"}
+request = function()
+  local claim = math.random(%(first)d, %(last)d)
+  local body = '{"verdict": "' .. verdicts[math.random(1, 4)] .. '", "note": "Checked against the council ' ..
+    'budget papers, table ' .. math.random(1, 40) .. '.", "evidence": [{"url": ' ..
+    '"https://example.org/budget-2026", "title": "Budget 2026"}]}'
+  return wrk.format(nil, "/api/v1/claims/" .. claim .. "/annotations", nil, body)
+end
+'''
+GET_SCRIPT = '''wrk.headers["Authorization"] = "Bearer %(token)s"
+'''
+# wrk prints each status class it saw other than 2xx/3xx as "Non-2xx or 3xx responses: N".
+NON_2XX = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+
+
+class NoQueue:
+    def flag_article(self, article_id: int) -> bool:
+        return True
+
+    def flag_articles(self, article_ids: list[int]) -> bool:
+        return True
+
+
+def seed(database_url: str) -> tuple[int, int, int, str]:
+    """An article with 50 claims and 150 flags, and an editor's token: (article id, first and last claim
+    id, token)."""
+    rng = random.Random(50)
+    speakers = ["Mr Bell", "Ms Okafor", "the minister", "a spokesperson"]
+    sentences = [f'"Spending on item {i} fell by {rng.randint(2, 95)} per cent," {rng.choice(speakers)} told '
+                 f"the meeting, according to officials, after {rng.randint(100, 9000)} families wrote in."
+                 for i in range(49)]
+    body = "\n\n".join(" ".join(sentences[i:i + 3]) for i in range(0, 49, 3))
+    database = Database(database_url)
+    try:
+        with database.sessionmaker() as session:
+            article, _ = submit_article(session, NoQueue(), Submission(
+                body=body, title="Council spending: what the figures say", outlet="Bench Gazette"), 1_000_000)
+            claims = list(session.query(Claim).filter_by(article_id=article.id).order_by(Claim.position))
+            flags = []
+            for claim in claims:
+                for k, (kind, subtype) in enumerate((("quote", "direct"), ("number", "percent"),
+                                                     ("sourcing", "vague"))):
+                    start = claim.start + min(k * 5, max(len(claim.text) - 5, 0))
+                    end = min(start + 12, claim.end)
+                    flags.append(Flag(kind, subtype, start, end, article.body[start:end], {"bench": k}))
+            store_flags(session, article.id, flags, "bench-1")
+            user = accounts.create_user(session, "bench", "bench password, long enough", Role.EDITOR)
+            _, token = accounts.create_token(session, user, "bench", sorted(ROLE_SCOPES[Role.EDITOR]), None)
+            assert len(claims) == 50 and len(flags) == 150, (len(claims), len(flags))
+            return article.id, claims[0].id, claims[-1].id, token
+    finally:
+        database.dispose()
+
+
+def milliseconds(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def run_wrk(url: str, duration: int, connections: int, script: Path | None) -> dict:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "--timeout", "5s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run(command + [url], capture_output=True, text=True, timeout=duration + 60).stdout
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+\w+)$", out, re.M))
+    errors = NON_2XX.search(out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "p50_ms": round(milliseconds(percentiles["50"]), 2),
+            "p99_ms": round(milliseconds(percentiles["99"]), 2),
+            "non_2xx": int(errors.group(1)) if errors else 0, "raw": out}
+
+
+def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path, log: Path):
+    return spawn([sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
+                  "--bind", f"127.0.0.1:{port}", "--workers", "2", app], env, cwd, log)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=30, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+
+    workdir = Path(tempfile.mkdtemp(prefix="claimdesk-api-load-"))
+    results: dict[str, dict] = {}
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, True)
+        database_url = stack.enter_context(throwaway_database("claimdesk_load"))
+        redis = stack.enter_context(private_redis(workdir / "redis"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
+        env |= {"DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0), "PYTHONPATH": str(REPO),
+                "CLAIMDESK_INSTANCE_PATH": str(workdir / "instance"), "CLAIMDESK_LOG_LEVEL": "WARNING"}
+        subprocess.run([CLAIMDESK, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
+        article_id, first, last, token = seed(database_url)
+        (workdir / "hello.py").write_text(HELLO_APP)
+        (workdir / "post.lua").write_text(POST_SCRIPT % {"token": token, "first": first, "last": last})
+        (workdir / "get.lua").write_text(GET_SCRIPT % {"token": token})
+
+        runs = [("floor: GET /hello (bare Flask)", "hello:app", "/hello", None),
+                ("GET /api/v1/articles/{id} (50 claims, 150 flags)", "service.wsgi:app",
+                 f"/api/v1/articles/{article_id}", workdir / "get.lua"),
+                ("POST /api/v1/claims/{id}/annotations", "service.wsgi:app",
+                 f"/api/v1/claims/{first}/annotations", workdir / "post.lua")]
+        for name, app, path, script in runs:
+            port = free_port()
+            server = gunicorn(app, port, env, workdir, workdir / "gunicorn.log")
+            try:
+                wait_port(port, 30)
+                headers = {"Authorization": f"Bearer {token}"}
+                probe = requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10)
+                if script is None or "POST" not in name:
+                    assert probe.status_code == 200, probe.text[:500]
+                run_wrk(f"http://127.0.0.1:{port}{path}", 3, args.connections, script)  # warm up
+                time.sleep(1)
+                results[name] = run_wrk(f"http://127.0.0.1:{port}{path}", args.duration, args.connections,
+                                        script)
+            finally:
+                stop_group(server)
+            r = results[name]
+            print(f"{name}: {r['rps']:.0f} requests/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms "
+                  f"({r['requests']:,} requests, {r['non_2xx']} not 2xx)")
+        annotations = subprocess.run(
+            ["psql", database_url.replace("postgresql+psycopg://", "postgresql://"), "-tAc",
+             "SELECT count(*) FROM annotations"], capture_output=True, text=True).stdout.strip()
+        print(f"annotations stored: {annotations}")
+
+    floor = results[runs[0][0]]["rps"]
+    ok = True
+    for name, _, _, _ in runs[1:]:
+        r = results[name]
+        r["share_of_floor"] = round(r["rps"] / floor, 3)
+        met = r["p99_ms"] <= MAX_P99_MS and r["share_of_floor"] >= MIN_SHARE and r["non_2xx"] == 0
+        ok &= met
+        print(f"{name}: {r['share_of_floor']:.0%} of the floor, p99 {r['p99_ms']} ms: "
+              f"{'met' if met else 'MISSED'} (goals: p99 <= {MAX_P99_MS:.0f} ms, "
+              f">= {MIN_SHARE:.0%} of the floor)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({k: {x: y for x, y in v.items() if x != "raw"}
+                                         for k, v in results.items()}, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
