@@ -1,8 +1,6 @@
 """Submitting, listing, reading and deleting articles."""
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service.domain import ArticleStatus
 from service.services.errors import InvalidInput, NotFound
+from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.models import Annotation, Article, Claim, Flag
 from workers.detection import clean_html, clean_text, split_claims
@@ -34,34 +33,8 @@ class Submission:
     external_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    next_cursor: str | None
-
-
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-# The largest id any backend stores; a forged cursor beyond it would overflow the query parameter.
-MAX_CURSOR_ID = 2**63 - 1
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit() or int(value) > MAX_CURSOR_ID:
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("The cursor is not one this API handed out.",
-                           {"cursor": ["Invalid cursor."]}) from None
 
 
 def add_article(session: Session, submission: Submission, max_chars: int, batch_id: int | None = None
@@ -221,14 +194,8 @@ def filter_articles(query: Select, f: ArticleFilter) -> Select:
 
 
 def list_articles(session: Session, f: ArticleFilter, limit: int, cursor: str | None) -> Page:
-    """Newest first; the cursor is the last id seen, so pages stay stable while articles arrive."""
-    query = filter_articles(select(Article), f).order_by(Article.id.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(Article.id < decode_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1].id) if more else None)
+    """Newest first."""
+    return newest_first(session, filter_articles(select(Article), f), Article.id, limit, cursor)
 
 
 def flag_counts(session: Session, article_ids: list[int]) -> dict[int, dict[str, int]]:

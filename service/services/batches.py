@@ -20,15 +20,13 @@ from service.services import webhooks
 from service.services.articles import (
     ArticleFilter,
     CleanedArticle,
-    Page,
     Submission,
     clean_submission,
-    decode_cursor,
-    encode_cursor,
     filter_articles,
     submit_article,
 )
 from service.services.errors import InvalidInput, NotFound, ServiceError
+from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Batch, Claim
 
@@ -410,13 +408,8 @@ def get_batch(session: Session, batch_id: int) -> BatchReport:
 
 def list_batches(session: Session, limit: int, cursor: str | None) -> Page:
     """Newest first, with the same cursors as the article list."""
-    query = select(Batch).order_by(Batch.id.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(Batch.id < decode_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(_reports(session, rows), encode_cursor(rows[-1].id) if more else None)
+    page = newest_first(session, select(Batch), Batch.id, limit, cursor)
+    return Page(_reports(session, page.items), page.next_cursor)
 
 
 def cancel_batch(session: Session, batch_id: int) -> BatchReport:

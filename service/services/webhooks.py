@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.domain.access import Principal
-from service.services.articles import Page, decode_cursor, encode_cursor
 from service.services.errors import InvalidInput, NotFound
+from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.db import Database
 from service.storage.models import Annotation, Article, Batch
@@ -350,14 +350,8 @@ def delete_webhook(session: Session, webhook_id: int) -> None:
 def list_deliveries(session: Session, webhook_id: int, limit: int, cursor: str | None) -> Page:
     """The delivery log, newest first, with the cursors of the other lists."""
     get_webhook(session, webhook_id)
-    query = (select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-             .order_by(WebhookDelivery.id.desc()).limit(limit + 1))
-    if cursor:
-        query = query.where(WebhookDelivery.id < decode_cursor(cursor))
-    rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1].id) if more else None)
+    return newest_first(session, select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id),
+                        WebhookDelivery.id, limit, cursor)
 
 
 def ping(session: Session, webhook_id: int, actor: str) -> WebhookDelivery:

@@ -7,14 +7,13 @@ from sqlalchemy import func, select
 from service.services.articles import (
     ArticleFilter,
     Submission,
-    decode_cursor,
     delete_article,
-    encode_cursor,
     get_article,
     list_articles,
     submit_article,
 )
 from service.services.errors import InvalidInput, NotFound
+from service.services.pagination import decode_cursor, encode_cursor
 from service.storage.models import Article, Claim
 from tests.fakes import RecordingQueue
 
