@@ -44,16 +44,18 @@ def _fresh_connections_after_fork(**_kwargs) -> None:
     _database = None
 
 
-@app.task(
-    name=FLAG_ARTICLE,
-    bind=True,
-    # Only transient failures are retried; a detection bug marks the article failed instead.
-    autoretry_for=(OperationalError, DBAPIError, ConnectionError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+# Only transient failures are retried, with growing, jittered waits; a detection bug marks the
+# article failed instead.
+RETRY_TRANSIENT = {
+    "autoretry_for": (OperationalError, DBAPIError, ConnectionError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@app.task(name=FLAG_ARTICLE, bind=True, **RETRY_TRANSIENT)
 def flag_article(self, article_id: int) -> int | None:
     """Run detection over one stored article and store its flags (idempotent per detector version)."""
     db = database()
@@ -67,15 +69,7 @@ def flag_article(self, article_id: int) -> int | None:
             return None
 
 
-@app.task(
-    name=FLAG_ARTICLES,
-    bind=True,
-    autoretry_for=(OperationalError, DBAPIError, ConnectionError),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@app.task(name=FLAG_ARTICLES, bind=True, **RETRY_TRANSIENT)
 def flag_articles(self, article_ids: list[int]) -> int:
     """Flag a slice of a batch's articles (see `flagging.flag_articles`); returns how many settled.
 
