@@ -30,6 +30,7 @@ from service.storage.accounts import User
 from service.storage.models import Annotation, Article, Batch, Claim
 from tests.fakes import KeywordDetector
 from tests.jsonld import assert_every_term_defined
+from tests.services.articles import article_with_claims
 
 HEADLINE = "Troops lost"
 SENTENCES = ["Peskov said 60 servicemen died.", "=SUM(A1) officials said 12 were hurt.", "Peskov denied it."]
@@ -42,19 +43,7 @@ OA = "http://www.w3.org/ns/oa#"
 
 
 def stored_article(session, body: str = BODY, claims: list[str] | None = None, **fields) -> Article:
-    """An article with claims laid out by hand, so the export does not depend on the claim splitter."""
-    article = Article(body=body, body_hash=str(abs(hash(body))), status="queued", source_format="text",
-                      **fields)
-    spans, offset = [], 0
-    for text in claims or [HEADLINE, *SENTENCES]:
-        start = body.index(text, offset)
-        spans.append((start, start + len(text), text))
-        offset = start + len(text)
-    article.claims = [Claim(position=i, role="headline" if i == 0 else "body", start=s, end=e, text=t)
-                      for i, (s, e, t) in enumerate(spans)]
-    session.add(article)
-    session.commit()
-    return article
+    return article_with_claims(session, body, claims or [HEADLINE, *SENTENCES], **fields)
 
 
 def two_claims(session, headline: str, sentence: str, **fields) -> Article:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.services.flagging import flag_article
-from service.storage.models import Article, Claim, Flag
+from service.storage.models import Article, Flag
 from tests.fakes import KeywordDetector, failing_detector
+from tests.services.articles import article_with_claims
 from workers.detection import Flag as DetectedFlag
 
 HEADLINE = "Troops lost"
@@ -16,18 +17,7 @@ DETECTOR = KeywordDetector({"Peskov": ("sourcing", "named"), "60": ("number", "c
 
 
 def stored_article(session, body: str = BODY) -> Article:
-    """An article with claims laid out by hand, so the test does not depend on the claim splitter."""
-    article = Article(body=body, body_hash=str(abs(hash(body))), status="queued", source_format="text")
-    spans, offset = [], 0
-    for text in [HEADLINE, *SENTENCES]:
-        start = body.index(text, offset)
-        spans.append((start, start + len(text), text))
-        offset = start + len(text)
-    article.claims = [Claim(position=i, role="headline" if i == 0 else "body", start=s, end=e, text=t)
-                      for i, (s, e, t) in enumerate(spans)]
-    session.add(article)
-    session.commit()
-    return article
+    return article_with_claims(session, body, [HEADLINE, *SENTENCES])
 
 
 def flags_of(session, article_id: int, version: str | None = None) -> list[Flag]:
