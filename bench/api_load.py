@@ -13,7 +13,8 @@ python:service.gunicorn_conf --workers 2 service.wsgi:app`, and runs wrk (2 thre
 2. GET /api/v1/articles/{id} with the bearer token;
 3. POST /api/v1/claims/{id}/annotations with the bearer token, spread over the 50 claims (a Lua script).
 
-Prints requests per second and p50/p99 latency of each, and each one's share of the floor's throughput.
+Prints requests per second and p50/p99 latency of each, each one's share of the floor's throughput, and
+where the machine's CPU went per request: the web processes, PostgreSQL's backends and wrk (from /proc).
 Goals: p99 <= 50 ms and >= 40% of the floor; exits 1 when one is missed.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -142,6 +144,43 @@ def run_wrk(url: str, duration: int, connections: int, script: Path | None) -> d
             "non_2xx": int(errors.group(1)) if errors else 0, "raw": out}
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks() -> dict[int, tuple[str, int]]:
+    """CPU ticks (user + system) so far of every process on the machine, with its process group: where
+    the time of a run goes, split between the web processes, PostgreSQL and wrk."""
+    ticks = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            command, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            ticks[int(entry.name)] = (command, int(fields[2]), int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def children_cpu() -> float:
+    """Seconds of CPU used by this script's finished children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_split(before: dict, after: dict, server_group: int, wrk_seconds: float,
+              requests: int) -> dict[str, float]:
+    """Milliseconds of CPU per request in the web processes, in PostgreSQL and in wrk."""
+    spent = {"web": 0, "postgres": 0, "wrk": wrk_seconds * TICK}
+    for pid, (command, group, total) in after.items():
+        used = total - before.get(pid, (command, group, 0))[2]
+        if group == server_group:
+            spent["web"] += used
+        elif command == "postgres":
+            spent["postgres"] += used
+    return {k: round(v / TICK * 1000 / max(requests, 1), 3) for k, v in spent.items()}
+
+
 def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path, log: Path):
     return spawn([sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
                   "--bind", f"127.0.0.1:{port}", "--workers", "2", app], env, cwd, log)
@@ -187,13 +226,18 @@ def main() -> int:
                     assert probe.status_code == 200, probe.text[:500]
                 run_wrk(f"http://127.0.0.1:{port}{path}", 3, args.connections, script)  # warm up
                 time.sleep(1)
+                before, wrk_before = cpu_ticks(), children_cpu()
                 results[name] = run_wrk(f"http://127.0.0.1:{port}{path}", args.duration, args.connections,
                                         script)
+                results[name]["cpu_ms_per_request"] = cpu_split(
+                    before, cpu_ticks(), server.pid, children_cpu() - wrk_before, results[name]["requests"])
             finally:
                 stop_group(server)
             r = results[name]
+            cpu = r["cpu_ms_per_request"]
             print(f"{name}: {r['rps']:.0f} requests/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms "
-                  f"({r['requests']:,} requests, {r['non_2xx']} not 2xx)")
+                  f"({r['requests']:,} requests, {r['non_2xx']} not 2xx); CPU per request: web "
+                  f"{cpu['web']} ms, PostgreSQL {cpu['postgres']} ms, wrk {cpu['wrk']} ms")
         annotations = subprocess.run(
             ["psql", database_url.replace("postgresql+psycopg://", "postgresql://"), "-tAc",
              "SELECT count(*) FROM annotations"], capture_output=True, text=True).stdout.strip()

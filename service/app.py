@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
 from service.api import webhooks as webhook_api
+from service.api.article_cache import ArticleCache
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.config import Settings
 from service.extensions import limiter
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
     database = Database(settings.database_url)
     # Webhook events a request's transaction records are sent to the workers once it commits.
     send_after_commit(database, queue)
-    app.extensions["claimdesk"] = Runtime(settings, database, queue)
+    app.extensions["claimdesk"] = Runtime(settings, database, queue,
+                                              ArticleCache(settings.article_cache_mb * 1024 * 1024))
     app.teardown_appcontext(close_session)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.

@@ -142,6 +142,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
     from marshmallow import ValidationError
     from sqlalchemy import inspect
 
+    from service.api.article_cache import ArticleCache
     from service.runtime import Runtime
     from service.schemas.articles import ArticleCreateSchema
     from service.services.articles import Submission, submit_article
@@ -159,7 +160,8 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
         data = ArticleCreateSchema().load({k: v for k, v in payload.items() if v is not None})
     except ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages)) from None
-    runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)))
+    runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)),
+                      ArticleCache(0))
     if not inspect(runtime.database.engine).has_table("articles"):
         raise click.ClickException("The database has no schema yet: run `claimdesk migrate` first.")
     with runtime.database.sessionmaker() as session:

@@ -70,6 +70,8 @@ class Settings:
     max_article_chars: int = 500_000
     max_batch_bytes: int = 200 * 1024 * 1024
     max_batch_lines: int = 50_000
+    # Each web process keeps the JSON of the articles it served lately, up to this many MiB (0: off).
+    article_cache_mb: int = 64
     task_soft_time_limit: int = 60
     task_time_limit: int = 90
     log_level: str = "INFO"
@@ -125,6 +127,7 @@ class Settings:
             max_article_chars=_int(env, "CLAIMDESK_MAX_ARTICLE_CHARS", cls.max_article_chars),
             max_batch_bytes=_int(env, "CLAIMDESK_MAX_BATCH_BYTES", cls.max_batch_bytes),
             max_batch_lines=_int(env, "CLAIMDESK_MAX_BATCH_LINES", cls.max_batch_lines),
+            article_cache_mb=_int(env, "CLAIMDESK_ARTICLE_CACHE_MB", cls.article_cache_mb),
             task_soft_time_limit=_int(env, "CLAIMDESK_TASK_SOFT_TIME_LIMIT", cls.task_soft_time_limit),
             task_time_limit=_int(env, "CLAIMDESK_TASK_TIME_LIMIT", cls.task_time_limit),
             log_level=env.get("CLAIMDESK_LOG_LEVEL", "INFO").upper(),

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
+from service.api.article_cache import ArticleCache
 from service.config import Settings
 from service.services.queue import TaskQueue
 from service.storage.db import Database
@@ -16,16 +17,23 @@ class Runtime:
     settings: Settings
     database: Database
     queue: TaskQueue
+    article_cache: ArticleCache
 
 
 def runtime() -> Runtime:
     return current_app.extensions["claimdesk"]
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session() -> Session:
-    """The request's session, opened on first use and closed when the request ends."""
+    """The request's session, opened on first use and closed when the request ends; a read-only one
+    (no transaction around its statements) for GET and HEAD."""
     if "db_session" not in g:
-        g.db_session = runtime().database.sessionmaker()
+        database = runtime().database
+        reading = has_request_context() and request.method in SAFE_METHODS
+        g.db_session = (database.reader if reading else database.sessionmaker)()
     return g.db_session
 
 

@@ -1,11 +1,12 @@
 """/articles: submit, list, read and delete articles."""
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import Response, request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import auth
+from service.api.article_cache import CachedArticle
 from service.api.claims import IF_MATCH
 from service.api.parsing import Blueprint
 from service.api.presenters import article_detail, article_summaries, claims_with_flags
@@ -66,8 +67,17 @@ class Article(MethodView):
     def get(self, article_id: int):
         """Read an article with its claims, their current flags and annotation counts."""
         session = db_session()
-        article = service.get_article(session, article_id)
-        return article_detail(session, article), 200, {"ETag": article_etag(article)}
+        cache = runtime().article_cache
+        revision, counts = service.article_state(session, article_id)
+        entry = cache.get(article_id, revision)
+        if entry is None:
+            article = service.get_article(session, article_id)
+            dumped = ArticleSchema().dump(article_detail(session, article))
+            entry = cache.put(article_id,
+                              CachedArticle.build(article.revision, article_etag(article), dumped))
+        # Returned as a Response, it skips the schema: the cached parts were dumped by it already.
+        return Response(entry.render(counts),
+                        mimetype="application/json", headers={"ETag": entry.etag})
 
     @blp.response(204)
     def delete(self, article_id: int):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -98,6 +99,11 @@ class Article(Base):
     # Editors' workflow state, apart from the workers' `status`; review_version backs its ETag.
     review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
     review_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Bumped by every UPDATE of the row, ORM or Core alike. Claims and current flags only change together
+    # with the row (flagging sets status, detector_version, flagged_at), so it keys the API's cached
+    # representation of the article (service/api/article_cache.py).
+    revision: Mapped[int] = mapped_column(default=1, server_default="1",
+                                          onupdate=literal_column("revision") + 1)
 
     claims: Mapped[list[Claim]] = relationship(
         back_populates="article", order_by="Claim.position", cascade="all, delete-orphan",

@@ -36,3 +36,31 @@ def test_adding_batches_keeps_claims_flags_and_annotations(tmp_path):
         assert counts == [1, 1, 1, 1]
         assert db.execute("SELECT batch_id FROM articles").fetchall() == [(None,)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_every_update_of_an_article_bumps_its_revision(tmp_path):
+    """The API's article cache is keyed by `revision`: ORM flushes and Core UPDATEs must both bump it."""
+    from sqlalchemy import select, update
+
+    from service.storage.db import Database
+    from service.storage.models import Article
+
+    url = f"sqlite:///{tmp_path / 'claimdesk.db'}"
+    upgrade(url, "0004")
+    with sqlite3.connect(tmp_path / "claimdesk.db") as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'Officials said 40.', 'text', 'flagged', '2026-01-01', "
+                   "'2026-01-01')")
+    upgrade(url)
+    database = Database(url)
+    try:
+        with database.sessionmaker() as session:
+            article = session.get(Article, 1)
+            assert article.revision == 1, "rows stored before the revision column start at 1"
+            article.review_status = "in-review"
+            session.commit()
+            session.execute(update(Article).where(Article.id == 1).values(status="queued"))
+            session.commit()
+            assert session.scalar(select(Article.revision).where(Article.id == 1)) == 3
+    finally:
+        database.dispose()

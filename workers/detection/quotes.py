@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .layout import Layout
@@ -65,11 +66,16 @@ def _pair(text: str, start: int, end: int, double: bool,
     """
     found: list[tuple[int, int, bool]] = []
     opened: int | None = None
+    # The skip spans come in reading order without overlaps: a binary search finds the one that could
+    # hold a mark (a scan of them all would make a paragraph of many quotes quadratic).
+    skip_starts = [a for a, _, _ in skip]
     for m in _MARK.finditer(text, start, end):
         mark = m.group()
         pos = m.start()
-        if skip and any(a <= pos < b for a, b, _ in skip):
-            continue
+        if skip:
+            i = bisect_right(skip_starts, pos) - 1
+            if i >= 0 and pos < skip[i][1]:
+                continue
         if double:
             if mark in _DOUBLE_OPEN:
                 role = "open"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from workers.detection.attribution import find_quotes_and_sourcing
 from workers.detection.model import Flag
+from workers.detection.sourcing import MAX_SOURCE_CHARS
 
 
 def sourcing(text: str) -> list[Flag]:
@@ -129,3 +130,20 @@ def test_source_phrase_runs_over_its_prepositional_tail():
     assert one("A spokesperson for the harbour authority said the ferry was late.") == (
         "A spokesperson for the harbour authority said", "named", "A spokesperson for the harbour authority",
         "said")
+
+
+def test_a_source_without_a_clause_end_stops_at_a_whole_word_within_reach():
+    # Pasted text without punctuation: the phrase after "according to" never ends, and reading it to the
+    # end of the text for every cue made detection quadratic in the text's length.
+    text = "Figures rose according to " + " ".join(["the council's own housing survey"] * 200)
+    [flag] = sourcing(text)
+    assert flag.attrs["cue"] == "according to" and flag.start == text.index("according")
+    assert len(flag.attrs["source"]) <= MAX_SOURCE_CHARS
+    assert text[flag.end] == " ", "the span ends after a whole word"
+    assert flag.attrs["source"].startswith("the council's own housing survey")
+
+
+def test_many_according_to_cues_in_one_run_on_sentence_each_get_a_bounded_span():
+    text = "according to " * 3000
+    found = sourcing(text)
+    assert found and all(f.end - f.start <= len("according to ") + MAX_SOURCE_CHARS for f in found)
