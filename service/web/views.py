@@ -14,12 +14,13 @@ from werkzeug.wrappers import Response
 
 from service.api import auth
 from service.domain import ArticleStatus, FlagKind
-from service.domain.access import Principal
+from service.domain.access import Principal, ReviewStatus
 from service.extensions import limiter
 from service.runtime import db_session, runtime
 from service.schemas.annotations import AnnotationSchema
 from service.schemas.articles import ArticleQueryArgsSchema
 from service.services import accounts, articles, desk
+from service.services.annotations import article_etag
 from service.services.errors import InvalidInput, NotFound
 from service.web.highlight import describe, render_body
 
@@ -179,10 +180,12 @@ def article(article_id: int) -> str:
         "status": view.article.status,
         "verdicts": list(runtime().settings.verdicts),
         "user": {"id": user.user_id, "username": user.username, "editor": user.can_edit_any()},
+        "review": {"status": view.article.review_status, "etag": article_etag(view.article)},
         "annotations": {str(cid): [dump(a) for a in anns] for cid, anns in view.annotations.items()},
     }
     return render_template(
         "web/article.html", article=view.article, claims=claims, kinds=KINDS, kind_counts=kind_counts,
         body_html=render_body(view.article.body, view.claims, view.flags),
         notes=[(f.id, describe(f)) for f in all_flags], verdicts=data["verdicts"], data=data,
+        review_statuses=[s.value for s in ReviewStatus], can_review=user.can_edit_any(),
         source_url=view.article.url if (view.article.url or "").startswith(("http://", "https://")) else None)

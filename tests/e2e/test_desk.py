@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,101 +78,160 @@ def _open_claim(page, presses: int) -> None:
         page.keyboard.press("j")
 
 
-def test_review_an_article_with_the_keyboard(desk, seed_text):
-    from playwright.sync_api import expect, sync_playwright
+@contextmanager
+def _chromium():
+    """Headless chromium through Playwright; screenshots go to test-artifacts/."""
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            problems: list[str] = []
-            rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-            _log_in(rita, desk.url, "rita")
-
-            # Post the seed article through the queue's form and follow it until it is flagged.
-            if not rita.locator("#new-text").is_visible():
-                rita.click("summary:has-text('New article')")
-            rita.fill("#new-outlet", "LADbible")
-            rita.fill("#new-text", seed_text)
-            rita.click("button:has-text('Add and flag')")
-            rita.wait_for_url(re.compile(r"/articles/\d+$"), timeout=60_000)
-            article_url = rita.url
-            for kind in ("quote", "number", "sourcing"):
-                assert rita.locator(f"#article-body mark.f-{kind}").count() > 0, kind
-            rita.hover("#article-body mark.f-quote >> nth=0")
-            expect(rita.locator("#flag-tip")).to_contain_text("quote (")
-            rita.focus("#article-body mark.f-number >> nth=0")
-            expect(rita.locator("#flag-tip")).to_contain_text("number (")
-            rita.uncheck(".kind-toggle[value=quote]")
-            assert rita.eval_on_selector("#article-body mark.f-quote",
-                                         "m => getComputedStyle(m).textDecorationLine") == "none"
-            rita.check(".kind-toggle[value=quote]")
-            rita.mouse.move(0, 0)
-            rita.screenshot(path=str(ARTIFACTS / "article-desktop.png"))
-
-            # Annotate the second claim with the keyboard only.
-            _open_claim(rita, 2)
-            claim = rita.locator(".claim-item.is-current")
-            claim_id = claim.get_attribute("data-claim")
-            rita.keyboard.press("3")
-            rita.keyboard.press("e")
-            rita.keyboard.type(NOTE)
-            rita.keyboard.press("Control+Enter")
-            expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: misleading")
-            rita.screenshot(path=str(ARTIFACTS / "article-annotating.png"))
-
-            rita.reload()
-            expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("misleading")
-            _open_claim(rita, 2)
-            expect(rita.locator("#note")).to_have_value(NOTE)
-            expect(rita.locator('input[name="verdict"][value="misleading"]')).to_be_checked()
-            rita.keyboard.press("?")
-            expect(rita.locator("#shortcuts-dialog")).to_be_visible()
-            rita.keyboard.press("Escape")
-            expect(rita.locator("#shortcuts-dialog")).to_be_hidden()
-            # A bad evidence link is refused by the API and named next to its field.
-            rita.click("#add-evidence")
-            rita.keyboard.type("not a link")
-            rita.keyboard.press("Control+Enter")
-            expect(rita.locator(".evidence-row .field-error")).to_contain_text("URL")
-            rita.click(".remove-evidence")
-
-            # The editor opens the same annotation; then the reviewer changes it again.
-            eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-            _log_in(eddie, desk.url, "eddie")
-            eddie.goto(article_url)
-            rita.keyboard.press("4")
-            rita.keyboard.press("Control+Enter")
-            expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: inaccurate")
-
-            _open_claim(eddie, 2)
-            eddie.keyboard.press("1")
-            eddie.keyboard.press("Control+Enter")
-            dialog = eddie.locator("#conflict-dialog")
-            expect(dialog).to_be_visible()
-            expect(eddie.locator("#conflict-theirs")).to_contain_text("inaccurate")
-            expect(eddie.locator("#conflict-mine")).to_contain_text("accurate")
-            eddie.screenshot(path=str(ARTIFACTS / "article-conflict.png"))
-            eddie.click("#conflict-overwrite")
-            expect(dialog).to_be_hidden()
-            expect(eddie.locator("#save-status")).to_contain_text("Saved claim 2: accurate")
-            expect(eddie.locator(f"#claim-{claim_id} .badge")).to_have_text("accurate")
-
-            rita.goto(f"{desk.url}/")
-            expect(rita.locator("table.queue tbody tr")).to_have_count(1)
-            rita.screenshot(path=str(ARTIFACTS / "queue-desktop.png"), full_page=True)
-
-            phone = _watch(browser.new_context(viewport=PHONE, device_scale_factor=2).new_page(), problems)
-            _log_in(phone, desk.url, "rita")
-            phone.screenshot(path=str(ARTIFACTS / "queue-390.png"), full_page=True)
-            phone.goto(article_url)
-            _open_claim(phone, 2)
-            # Nothing may force a sideways scroll at phone width.
-            assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            phone.screenshot(path=str(ARTIFACTS / "article-390.png"))
-            phone.locator(".claim-item.is-current").screenshot(path=str(ARTIFACTS / "article-390-claim.png"))
-            # The failed save above answers 422 and the conflict 412; Chromium logs each failed fetch.
-            unexpected = [p for p in problems if "status of 422" not in p and "status of 412" not in p]
-            assert not unexpected, unexpected
+            yield browser
         finally:
             browser.close()
+
+
+def _add_article(page, **fields: str) -> str:
+    """Post an article through the queue's form; the URL of its page, which the form opens."""
+    if not page.locator("#new-text").is_visible():
+        page.click("summary:has-text('New article')")
+    for field, value in fields.items():
+        page.fill(f"#new-{field}", value)
+    page.click("button:has-text('Add and flag')")
+    page.wait_for_url(re.compile(r"/articles/\d+$"), timeout=60_000)
+    return page.url
+
+
+def test_review_an_article_with_the_keyboard(desk, seed_text):
+    from playwright.sync_api import expect
+
+    with _chromium() as browser:
+        problems: list[str] = []
+        rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(rita, desk.url, "rita")
+
+        # Post the seed article through the queue's form and follow it until it is flagged.
+        article_url = _add_article(rita, outlet="LADbible", text=seed_text)
+        for kind in ("quote", "number", "sourcing"):
+            assert rita.locator(f"#article-body mark.f-{kind}").count() > 0, kind
+        rita.hover("#article-body mark.f-quote >> nth=0")
+        expect(rita.locator("#flag-tip")).to_contain_text("quote (")
+        rita.focus("#article-body mark.f-number >> nth=0")
+        expect(rita.locator("#flag-tip")).to_contain_text("number (")
+        rita.uncheck(".kind-toggle[value=quote]")
+        assert rita.eval_on_selector("#article-body mark.f-quote",
+                                     "m => getComputedStyle(m).textDecorationLine") == "none"
+        rita.check(".kind-toggle[value=quote]")
+        rita.mouse.move(0, 0)
+        rita.screenshot(path=str(ARTIFACTS / "article-desktop.png"))
+
+        # Annotate the second claim with the keyboard only.
+        _open_claim(rita, 2)
+        claim = rita.locator(".claim-item.is-current")
+        claim_id = claim.get_attribute("data-claim")
+        rita.keyboard.press("3")
+        rita.keyboard.press("e")
+        rita.keyboard.type(NOTE)
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: misleading")
+        rita.screenshot(path=str(ARTIFACTS / "article-annotating.png"))
+
+        rita.reload()
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("misleading")
+        _open_claim(rita, 2)
+        expect(rita.locator("#note")).to_have_value(NOTE)
+        expect(rita.locator('input[name="verdict"][value="misleading"]')).to_be_checked()
+        rita.keyboard.press("?")
+        expect(rita.locator("#shortcuts-dialog")).to_be_visible()
+        rita.keyboard.press("Escape")
+        expect(rita.locator("#shortcuts-dialog")).to_be_hidden()
+        # A bad evidence link is refused by the API and named next to its field.
+        rita.click("#add-evidence")
+        rita.keyboard.type("not a link")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator(".evidence-row .field-error")).to_contain_text("URL")
+        rita.click(".remove-evidence")
+
+        # The editor opens the same annotation; then the reviewer changes it again.
+        eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(eddie, desk.url, "eddie")
+        eddie.goto(article_url)
+        rita.keyboard.press("4")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: inaccurate")
+
+        _open_claim(eddie, 2)
+        eddie.keyboard.press("1")
+        eddie.keyboard.press("Control+Enter")
+        dialog = eddie.locator("#conflict-dialog")
+        expect(dialog).to_be_visible()
+        expect(eddie.locator("#conflict-theirs")).to_contain_text("inaccurate")
+        expect(eddie.locator("#conflict-mine")).to_contain_text("accurate")
+        eddie.screenshot(path=str(ARTIFACTS / "article-conflict.png"))
+        eddie.click("#conflict-overwrite")
+        expect(dialog).to_be_hidden()
+        expect(eddie.locator("#save-status")).to_contain_text("Saved claim 2: accurate")
+        expect(eddie.locator(f"#claim-{claim_id} .badge")).to_have_text("accurate")
+
+        rita.goto(f"{desk.url}/")
+        expect(rita.locator("table.queue tbody tr")).to_have_count(1)
+        rita.screenshot(path=str(ARTIFACTS / "queue-desktop.png"), full_page=True)
+
+        phone = _watch(browser.new_context(viewport=PHONE, device_scale_factor=2).new_page(), problems)
+        _log_in(phone, desk.url, "rita")
+        phone.screenshot(path=str(ARTIFACTS / "queue-390.png"), full_page=True)
+        phone.goto(article_url)
+        _open_claim(phone, 2)
+        # Nothing may force a sideways scroll at phone width.
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        phone.screenshot(path=str(ARTIFACTS / "article-390.png"))
+        phone.locator(".claim-item.is-current").screenshot(path=str(ARTIFACTS / "article-390-claim.png"))
+        # The failed save above answers 422 and the conflict 412; Chromium logs each failed fetch.
+        unexpected = [p for p in problems if "status of 422" not in p and "status of 412" not in p]
+        assert not unexpected, unexpected
+
+
+def test_an_editor_moves_the_article_through_review(desk):
+    from playwright.sync_api import expect
+
+    with _chromium() as browser:
+        problems: list[str] = []
+        eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(eddie, desk.url, "eddie")
+        article_url = _add_article(eddie, title="Empty homes: the council's figure",
+                                   text="The council said 40 percent of homes in the ward stood empty. "
+                                        "A spokesperson declined to name the survey.")
+        expect(eddie.locator("#review-select")).to_have_value("unreviewed")
+
+        # A second editor's tab opened now goes stale when the first one sets the status.
+        stale = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(stale, desk.url, "eddie")
+        stale.goto(article_url)
+
+        eddie.select_option("#review-select", "in-review")
+        eddie.click("#review-save")
+        expect(eddie.locator("#review-said")).to_have_text("Review status: in-review.")
+
+        stale.select_option("#review-select", "approved")
+        stale.click("#review-save")
+        expect(stale.locator("#review-error")).to_contain_text('someone set it to "in-review" meanwhile')
+        expect(stale.locator("#review-select")).to_have_value("in-review")
+        expect(stale.locator("#review-select")).to_have_attribute("aria-invalid", "true")
+        stale.screenshot(path=str(ARTIFACTS / "article-review-conflict.png"))
+        stale.select_option("#review-select", "approved")
+        expect(stale.locator("#review-error")).to_be_hidden()
+        stale.click("#review-save")
+        expect(stale.locator("#review-said")).to_have_text("Review status: approved.")
+
+        # A reviewer sees the status but has no control to change it; the queue shows it too.
+        rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(rita, desk.url, "rita")
+        rita.goto(article_url)
+        expect(rita.locator("#review-status")).to_have_text("approved")
+        expect(rita.locator("#review-form")).to_have_count(0)
+        rita.goto(f"{desk.url}/")
+        row = rita.locator("table.queue tbody tr", has_text="Empty homes")
+        expect(row.locator(".review")).to_have_text("approved")
+        unexpected = [p for p in problems if "status of 412" not in p]
+        assert not unexpected, unexpected

@@ -246,6 +246,33 @@ def test_the_article_page_carries_the_claims_and_their_verdicts(browser, add_art
     assert verdicts[:-1] == list(app.extensions["claimdesk"].settings.verdicts) and verdicts[-1] == ""
 
 
+def test_editors_get_the_review_status_control_and_reviewers_only_see_the_status(browser, app, add_article):
+    article_id = add_article(BODY, title="Defence losses", words=WORDS)
+    html = browser.get(f"/articles/{article_id}").get_data(as_text=True)
+    assert 'id="review-form"' not in html
+    assert '<span class="review review-unreviewed" id="review-status">unreviewed</span>' in html
+
+    editor = app.test_client()
+    assert log_in(editor, "eddie").status_code == 302
+    html = editor.get(f"/articles/{article_id}").get_data(as_text=True)
+    assert '<form id="review-form"' in html
+    options = re.findall(r'<option value="([^"]+)"', html)
+    assert options == ["unreviewed", "in-review", "approved", "published"]
+    assert '<option value="unreviewed" selected>' in html
+    data = json.loads(re.search(r'<script type="application/json" id="desk-data">(.*?)</script>', html,
+                                re.S).group(1))
+    etag = editor.get(f"/api/v1/articles/{article_id}").headers["ETag"]
+    assert data["review"] == {"status": "unreviewed", "etag": etag}
+    # What the page's script sends when the editor presses Set.
+    response = editor.put(f"/api/v1/articles/{article_id}/review-status", json={"status": "approved"},
+                          headers={"If-Match": data["review"]["etag"], "X-CSRF-Token": csrf_of(editor)})
+    assert response.status_code == 200 and response.get_json()["review_status"] == "approved"
+    html = editor.get(f"/articles/{article_id}").get_data(as_text=True)
+    assert '<option value="approved" selected>' in html
+    queue = browser.get("/").get_data(as_text=True)
+    assert '<span class="review review-approved">approved</span>' in queue
+
+
 def test_an_unknown_article_is_an_html_404(browser):
     response = browser.get("/articles/999")
     assert response.status_code == 404

@@ -437,6 +437,38 @@
     }
   });
 
+  /* ---------- the article's review status (editors) ---------- */
+
+  const reviewForm = document.getElementById("review-form");
+  if (reviewForm) {
+    const select = document.getElementById("review-select");
+    const said = document.getElementById("review-said");
+    const error = document.getElementById("review-error");
+    let review = data.review; // {status, etag}: what the server last said
+    select.addEventListener("change", () => { said.textContent = ""; Desk.setError(error, "", select); });
+    reviewForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const wanted = select.value;
+      Desk.setError(error, "", select);
+      said.textContent = "Saving…";
+      const res = await Desk.api("PUT", `/api/v1/articles/${data.article_id}/review-status`, { status: wanted },
+        { "If-Match": review.etag });
+      said.textContent = "";
+      if (res.ok) {
+        review = { status: res.data.review_status, etag: res.etag };
+        said.textContent = `Review status: ${review.status}.`;
+      } else if (res.status === 412 && res.data.current) {
+        // Someone else set it meanwhile: show theirs and let the editor choose again, knowingly.
+        review = { status: res.data.current.review_status, etag: res.etag };
+        select.value = review.status;
+        Desk.setError(error, `Not saved: someone set it to "${review.status}" meanwhile. Choose again and press Set to change it.`, select);
+      } else {
+        const problems = Desk.fieldErrors(res.data);
+        Desk.setError(error, `Not saved: ${problems.status || res.data.detail || "HTTP " + res.status}`, select);
+      }
+    });
+  }
+
   /* ---------- keyboard ---------- */
 
   const openShortcuts = () => { if (!shortcuts.open) shortcuts.showModal(); };
