@@ -17,6 +17,7 @@ from service.schemas.accounts import (
     LoginSchema,
     MeSchema,
     NewTokenSchema,
+    PasswordChangeSchema,
     TokenCreateSchema,
     TokenQueryArgsSchema,
     TokenSchema,
@@ -67,6 +68,26 @@ class Logout(MethodView):
     def post(self):
         """End the browser session."""
         auth.log_out()
+
+
+@blp.route("/auth/password")
+class Password(MethodView):
+    decorators = [limiter.limit("10 per minute;100 per hour", methods=["PUT"])]
+
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
+    def put(self, data):
+        """Change your own password; needs the current one.
+
+        Every browser session of yours ends except the one making the change; API tokens keep working
+        (revoke them under /tokens).
+        """
+        principal = auth.current()
+        user = service.change_own_password(db_session(), principal.user_id, data["current_password"],
+                                           data["new_password"])
+        auth.keep_session_after_password_change(user)
+        log.info("%s changed their password", user.username)
 
 
 @blp.route("/auth/me")

@@ -5,7 +5,7 @@ import hmac
 import logging
 import secrets
 
-from flask import Response, g, request, session
+from flask import Response, current_app, g, request, session
 from werkzeug.exceptions import Forbidden
 
 from service.api.problems import problem
@@ -36,11 +36,27 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def _password_mark(user: User) -> str:
+    """Binds a browser session to the password it was opened with: changing the password (desk, API or
+    CLI) ends every other session of that user. Keyed with the app's secret, since the signed session
+    cookie is readable by its holder."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, user.password_hash.encode(), "sha256").hexdigest()[:32]
+
+
 def log_in(user: User) -> None:
     session.clear()  # a fresh session on every login: no fixation
     session["user_id"] = user.id
+    session["password_mark"] = _password_mark(user)
     session.permanent = True
     csrf_token()
+
+
+def keep_session_after_password_change(user: User) -> None:
+    """The session that changed the password stays logged in (with the same CSRF token); others end."""
+    if session.get("user_id") == user.id:
+        session["password_mark"] = _password_mark(user)
 
 
 def log_out() -> None:
@@ -48,12 +64,14 @@ def log_out() -> None:
 
 
 def principal_from_session() -> Principal | None:
-    """The logged-in user of this browser session; a deleted or disabled account logs it out."""
+    """The logged-in user of this browser session; a deleted or disabled account, or a password changed
+    since the session began, logs it out."""
     user_id = session.get("user_id")
     if user_id is None:
         return None
     user = db_session().get(User, user_id)
-    if user is None or user.disabled:
+    if user is None or user.disabled \
+            or not hmac.compare_digest(session.get("password_mark", ""), _password_mark(user)):
         session.clear()
         return None
     return principal_for(user)

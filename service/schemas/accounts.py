@@ -15,6 +15,12 @@ class LoginSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True,
+                                 metadata={"description": "At least 12 characters."})
+
+
 class UserCreateSchema(Schema):
     username = Text(required=True, validate=_USERNAME)
     password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True)

@@ -102,6 +102,15 @@ def set_password(session: Session, user: User, password: str) -> User:
     return user
 
 
+def change_own_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """A user replacing their own password: only with the current one (a stolen session or token alone
+    must not be enough to lock the owner out)."""
+    user = get_user(session, user_id)
+    if not check_password_hash(user.password_hash, current[:MAX_PASSWORD]):
+        raise InvalidInput("The current password is wrong.", {"current_password": ["Wrong password."]})
+    return set_password(session, user, new)
+
+
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 

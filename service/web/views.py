@@ -113,6 +113,37 @@ def logout() -> Response:
     return redirect(url_for("web.login"))
 
 
+@bp.route("/account", methods=["GET", "POST"])
+@limiter.limit("10 per minute;100 per hour", methods=["POST"])
+def account() -> tuple[str, int] | str:
+    """The logged-in user's own page: change the password (which logs out their other sessions)."""
+    if request.method == "GET":
+        return render_template("web/account.html", errors={}, changed=False)
+    _check_csrf()
+    current = request.form.get("current_password", "")
+    new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current_password"] = "Enter your current password."
+    if len(new) < accounts.MIN_PASSWORD:
+        errors["new_password"] = f"Use at least {accounts.MIN_PASSWORD} characters."
+    elif len(new) > MAX_PASSWORD:
+        errors["new_password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif again != new:
+        errors["new_password_again"] = "This does not match the new password."
+    if not errors:
+        try:
+            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new)
+        except InvalidInput as problem:
+            errors = {("new_password" if field == "password" else field): " ".join(messages)
+                      for field, messages in (problem.errors or {}).items()} or {"new_password": str(problem)}
+        else:
+            auth.keep_session_after_password_change(user)
+            log.info("%s changed their password on the desk", user.username)
+            return render_template("web/account.html", errors={}, changed=True)
+    return render_template("web/account.html", errors=errors, changed=False), 422
+
+
 def _queue_args() -> tuple[dict[str, Any], dict[str, str]]:
     """The queue's filters from the query string, validated by the API's own schema."""
     raw = {k: v for k, v in request.args.items() if v.strip()}

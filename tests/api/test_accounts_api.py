@@ -108,6 +108,50 @@ def test_a_disabled_user_cannot_log_in_and_their_session_and_tokens_stop_working
     assert _login(app.test_client(), "rob").status_code == 200
 
 
+# Changing one's own password ---------------------------------------------------------------------------
+
+NEW_PASSWORD = "a much longer and brand-new passphrase"
+
+
+def test_changing_your_password_ends_your_other_sessions_but_not_this_one(app, tokens):
+    here, elsewhere = app.test_client(), app.test_client()
+    csrf = _login(here, "rita").get_json()["csrf_token"]
+    assert _login(elsewhere, "rita").status_code == 200
+    changed = here.put(f"{API}/auth/password", headers={"X-CSRF-Token": csrf},
+                       json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 204 and changed.get_data() == b""
+    me = here.get(f"{API}/auth/me")
+    assert me.status_code == 200 and me.get_json()["csrf_token"] == csrf, "same session, same CSRF token"
+    assert_problem(elsewhere.get(f"{API}/auth/me"), 401)
+    assert _bearer(app, tokens["rita"]).get(f"{API}/auth/me").status_code == 200, "tokens keep working"
+    assert_problem(_login(app.test_client(), "rita"), 401)
+    assert _login(app.test_client(), "rita", NEW_PASSWORD).status_code == 200
+
+
+def test_a_password_change_needs_the_current_password_and_a_long_enough_new_one(app, client_as):
+    rita = client_as("rita")
+    wrong = assert_problem(rita.put(f"{API}/auth/password", json={
+        "current_password": "not it", "new_password": NEW_PASSWORD}), 422)
+    assert wrong["errors"] == {"current_password": ["Wrong password."]}
+    short = assert_problem(rita.put(f"{API}/auth/password", json={
+        "current_password": PASSWORD, "new_password": "short"}), 422)
+    assert "new_password" in str(short["errors"])
+    assert_problem(rita.put(f"{API}/auth/password", json={"new_password": NEW_PASSWORD}), 422)
+    assert _login(app.test_client(), "rita").status_code == 200, "nothing changed"
+
+
+def test_a_password_set_from_the_command_line_ends_browser_sessions(app, tokens):
+    from service.services import accounts
+    from service.storage.accounts import User
+
+    browser = app.test_client()
+    assert _login(browser, "rob").status_code == 200
+    with app.extensions["claimdesk"].database.sessionmaker() as session:
+        user = session.query(User).filter_by(username="rob").one()
+        accounts.set_password(session, user, NEW_PASSWORD)  # what `claimdesk users set-password` runs
+    assert_problem(browser.get(f"{API}/articles"), 401)
+
+
 @pytest.mark.parametrize("change", [{"disabled": True}, {"role": "editor"}, {"role": "reviewer"}])
 def test_an_admin_cannot_disable_or_demote_themself(client_as, change):
     admin = client_as("ada")

@@ -223,6 +223,13 @@ ROWS: list[Row] = [
         expect(401, public=True)),
     Row("POST", "/auth/logout", "", fixed("/auth/logout"), write(204, read_only=204)),
     Row("GET", "/auth/me", "", fixed("/auth/me"), read()),
+    # Everyone may change their own password, given the current one; "changing" it to itself keeps the
+    # shared accounts usable for the other rows.
+    Row("PUT", "/auth/password", "",
+        fixed("/auth/password", json={"current_password": PASSWORD, "new_password": PASSWORD}), write(204)),
+    Row("PUT", "/auth/password", "wrong current password",
+        fixed("/auth/password", json={"current_password": "not the password", "new_password": PASSWORD}),
+        write(422)),
     Row("GET", "/users", "", fixed("/users"), read(**NON_ADMINS_403)),
     Row("POST", "/users", "",
         lambda w, a: Call("/users", json={"username": f"new{next(w.counter)}", "password": PASSWORD,

@@ -174,11 +174,11 @@ def _precondition(client, method: str, path: str, code: int):
     return response
 
 
-def _rate_limited(client, path: str, body: dict, limit: int):
+def _rate_limited(client, path: str, body: dict, limit: int, method: str = "POST"):
     limiter.reset()
     for _ in range(limit):
-        client.post(path, json=body)
-    response = client.post(path, json=body)
+        client.open(path, method=method, json=body)
+    response = client.open(path, method=method, json=body)
     assert int(response.headers["Retry-After"]) > 0
     return response
 
@@ -203,6 +203,8 @@ def _produce(app, client_as, method: str, path: str, code: int, operation: dict)
             path, json={"username": "ada", "password": "not her password"}),
         ("POST", "/auth/login", 429): lambda: _rate_limited(
             app.test_client(), path, {"username": "ada", "password": "not her password"}, 10),
+        ("PUT", "/auth/password", 429): lambda: _rate_limited(
+            admin, path, {"current_password": "not her password", "new_password": "x" * 12}, 10, "PUT"),
         ("POST", "/tokens", 429): lambda: _rate_limited(admin, path, {"name": "t", "scopes": ["read"]}, 20),
         ("PATCH", "/users/{user_id}", 409): lambda: admin.patch(
             f"{API}/users/{admin.get(f'{API}/auth/me').get_json()['id']}", json={"disabled": True}),

@@ -235,3 +235,46 @@ def test_an_editor_moves_the_article_through_review(desk):
         expect(row.locator(".review")).to_have_text("approved")
         unexpected = [p for p in problems if "status of 412" not in p]
         assert not unexpected, unexpected
+
+
+def test_a_reviewer_changes_their_password_and_their_other_session_ends(desk):
+    from playwright.sync_api import expect
+
+    subprocess.run([CLAIMDESK, "users", "create", "nora", "--role", "reviewer", "--password-stdin"],
+                   input=PASSWORD + "\n", env=desk.env, cwd=desk.log.parent, check=True, capture_output=True,
+                   text=True, timeout=60)
+    new_password = "a much longer and brand-new passphrase"
+    with _chromium() as browser:
+        problems: list[str] = []
+        laptop = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        phone = _watch(browser.new_context(viewport=PHONE).new_page(), problems)
+        for page in (laptop, phone):
+            _log_in(page, desk.url, "nora")
+
+        laptop.click("a.who")
+        expect(laptop).to_have_url(f"{desk.url}/account")
+        laptop.fill("#current_password", PASSWORD)
+        laptop.fill("#new_password", new_password)
+        laptop.fill("#new_password_again", new_password + " typo")
+        laptop.click("button:has-text('Change password')")
+        expect(laptop.locator("#new_password_again-error")).to_have_text(
+            "This does not match the new password.")
+        expect(laptop.locator("#new_password_again")).to_have_attribute("aria-invalid", "true")
+        laptop.screenshot(path=str(ARTIFACTS / "account-error.png"))
+        laptop.fill("#current_password", PASSWORD)
+        laptop.fill("#new_password", new_password)
+        laptop.fill("#new_password_again", new_password)
+        laptop.click("button:has-text('Change password')")
+        expect(laptop.locator("#account-status")).to_contain_text("Password changed")
+
+        laptop.goto(f"{desk.url}/")
+        expect(laptop.locator("a.who")).to_contain_text("nora")
+        phone.goto(f"{desk.url}/")
+        expect(phone).to_have_url(re.compile(r"/login"))
+        phone.fill("#username", "nora")
+        phone.fill("#password", new_password)
+        phone.click("button:has-text('Log in')")
+        phone.wait_for_url(f"{desk.url}/")
+        # The mismatch above answers 422, which Chromium logs as a failed load.
+        unexpected = [p for p in problems if "status of 422" not in p]
+        assert not unexpected, unexpected

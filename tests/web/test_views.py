@@ -289,3 +289,49 @@ def test_pages_carry_the_security_headers_and_no_inline_code(browser, add_articl
         html = response.get_data(as_text=True)
         assert " style=" not in html and "<style" not in html
         assert not re.search(r"<[^>]+\son[a-z]+=", html)
+
+
+# ---------- the account page ----------
+
+NEW_PASSWORD = "a much longer and brand-new passphrase"
+
+
+def _change(client, current=PASSWORD, new=NEW_PASSWORD, again=None):
+    return client.post("/account", data={"current_password": current, "new_password": new,
+                                         "new_password_again": new if again is None else again,
+                                         "csrf_token": csrf_of(client)})
+
+
+@pytest.mark.parametrize("current, new, again, field, message", [
+    ("", NEW_PASSWORD, None, "current_password", "Enter your current password."),
+    ("wrong password", NEW_PASSWORD, None, "current_password", "Wrong password."),
+    (PASSWORD, "short", None, "new_password", "Use at least 12 characters."),
+    (PASSWORD, NEW_PASSWORD, "something else entirely", "new_password_again", "This does not match"),
+])
+def test_a_bad_password_change_is_named_next_to_its_field(app, browser, current, new, again, field, message):
+    response = _change(browser, current, new, again)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f'<p class="field-error" id="{field}-error">{message}' in html
+    assert re.search(rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error"[^>]*aria-invalid="true"', html)
+    assert NEW_PASSWORD not in html and "wrong password" not in html, "passwords are never echoed"
+    assert log_in(app.test_client()).status_code == 302, "the old password still works"
+
+
+def test_changing_the_password_on_the_desk_logs_out_the_other_sessions(app, browser):
+    other = app.test_client()
+    assert log_in(other).status_code == 302
+    assert 'href="/account"' in browser.get("/").get_data(as_text=True)
+    response = _change(browser)
+    assert response.status_code == 200
+    assert "Password changed" in response.get_data(as_text=True)
+    assert browser.get("/").status_code == 200, "this session stays"
+    assert other.get("/").status_code == 302 and "/login" in other.get("/").headers["Location"]
+    assert log_in(app.test_client()).status_code == 401
+    assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302
+
+
+def test_the_password_form_needs_its_csrf_field(browser):
+    response = browser.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                              "new_password_again": NEW_PASSWORD})
+    assert response.status_code == 400
