@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import Principal
@@ -11,11 +11,19 @@ from service.storage.accounts import HistoryEntry
 
 
 def record(session: Session, principal: Principal, entity: str, entity_id: int, action: str,
-           before: dict[str, Any] | None, after: dict[str, Any] | None, claim_id: int | None = None) -> None:
-    """Add an entry to the caller's transaction, so the change and its record commit together."""
-    session.add(HistoryEntry(entity=entity, entity_id=entity_id, claim_id=claim_id, action=action,
-                             user_id=principal.user_id, username=principal.username,
-                             before=before, after=after))
+           before: dict[str, Any] | None, after: dict[str, Any] | None, claim_id: int | None = None,
+           insert_now: bool = False) -> None:
+    """Add an entry to the caller's transaction, so the change and its record commit together.
+
+    By default the entry waits for the caller's flush (where an edit's version check also happens);
+    `insert_now` writes it at once with a plain INSERT, for a caller with nothing else pending.
+    """
+    entry = dict(entity=entity, entity_id=entity_id, claim_id=claim_id, action=action,
+                 user_id=principal.user_id, username=principal.username, before=before, after=after)
+    if insert_now:
+        session.execute(insert(HistoryEntry), [entry])
+    else:
+        session.add(HistoryEntry(**entry))
 
 
 def for_entity(session: Session, entity: str, entity_id: int) -> list[HistoryEntry]:

@@ -187,13 +187,15 @@ def emit(session: Session, event_name: str, payload: dict[str, Any], key: str | 
     return deliveries
 
 
+_ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id)
+
+
 def _active_webhooks(session: Session) -> list[tuple[int, list[str]]]:
     """The active webhooks and their events, read once per transaction: a batch of 200 articles flagged
     in one transaction asks once, not 200 times (and without flushing the articles each time)."""
     if _ACTIVE not in session.info:
-        with session.no_autoflush:
-            session.info[_ACTIVE] = [tuple(row) for row in session.execute(
-                select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id))]
+        # On the session's connection: no autoflush, and no ORM work on every annotation saved.
+        session.info[_ACTIVE] = [tuple(row) for row in session.connection().execute(_ACTIVE_WEBHOOKS)]
     return session.info[_ACTIVE]
 
 
