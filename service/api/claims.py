@@ -131,7 +131,7 @@ class AnnotationRestore(MethodView):
     @blp.response(200, AnnotationSchema)
     def post(self, annotation_id: int):
         """Undo the deletion of an annotation (editors)."""
-        annotation = service.restore_annotation(db_session(), auth.current(), annotation_id)
+        annotation = service.restore_annotation(db_session(), auth.current(), annotation_id, _present)
         return annotation, 200, {"ETag": service.annotation_etag(annotation)}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -126,8 +126,17 @@ def create_annotation(session: Session, principal: Principal, claim_id: int,
     history.record(session, principal, "annotation", annotation.id, "create", None, snapshot(annotation),
                    claim_id=claim.id, insert_now=True)
     webhooks.annotation_event(session, annotation, "create", principal)
+    # Last before the commit: it locks the claim's row until then.
+    _count(session, claim.id, +1)
     session.commit()
     return annotation
+
+
+def _count(session: Session, claim_id: int, change: int) -> None:
+    """Move the claim's live-annotation counter, atomically in SQL (no read-modify-write)."""
+    session.execute(update(Claim).where(Claim.id == claim_id)
+                    .values(annotation_count=Claim.annotation_count + change)
+                    .execution_options(synchronize_session=False))
 
 
 def get_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:
@@ -150,10 +159,15 @@ def _editable(session: Session, principal: Principal, annotation_id: int, if_mat
     return annotation
 
 
-def _commit_or_conflict(session: Session, annotation_id: int, principal: Principal,
-                        present: Callable[[Annotation], dict[str, Any]]) -> None:
-    """The version check again, inside the UPDATE: it catches an edit that landed since our read."""
+def _commit_or_conflict(session: Session, annotation: Annotation, principal: Principal,
+                        present: Callable[[Annotation], dict[str, Any]], count_change: int = 0) -> None:
+    """The version check again, inside the UPDATE: it catches an edit that landed since our read.
+    A delete or restore also moves the claim's counter, once the check has passed."""
+    annotation_id, claim_id = annotation.id, annotation.claim_id
     try:
+        session.flush()
+        if count_change:
+            _count(session, claim_id, count_change)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -178,7 +192,7 @@ def update_annotation(session: Session, principal: Principal, annotation_id: int
     history.record(session, principal, "annotation", annotation.id, "update", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
     webhooks.annotation_event(session, annotation, "update", principal)
-    _commit_or_conflict(session, annotation_id, principal, present)
+    _commit_or_conflict(session, annotation, principal, present)
     return annotation
 
 
@@ -193,10 +207,11 @@ def delete_annotation(session: Session, principal: Principal, annotation_id: int
     history.record(session, principal, "annotation", annotation.id, "delete", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
     webhooks.annotation_event(session, annotation, "delete", principal)
-    _commit_or_conflict(session, annotation_id, principal, present)
+    _commit_or_conflict(session, annotation, principal, present, count_change=-1)
 
 
-def restore_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:
+def restore_annotation(session: Session, principal: Principal, annotation_id: int,
+                       present: Callable[[Annotation], dict[str, Any]] = snapshot) -> Annotation:
     if not principal.can_edit_any():
         raise NotFound(f"There is no annotation {annotation_id}.")
     annotation = get_annotation(session, principal, annotation_id)
@@ -207,7 +222,7 @@ def restore_annotation(session: Session, principal: Principal, annotation_id: in
     history.record(session, principal, "annotation", annotation.id, "restore", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
     webhooks.annotation_event(session, annotation, "restore", principal)
-    session.commit()
+    _commit_or_conflict(session, annotation, principal, present, count_change=+1)
     return annotation
 
 

@@ -124,6 +124,9 @@ class Claim(Base):
     text: Mapped[str] = mapped_column(Text)
     review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
     review_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Live (not deleted) annotations, kept by creating, deleting and restoring one, each in the same
+    # transaction: an article read takes its counts from here instead of counting every annotation.
+    annotation_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     article: Mapped[Article] = relationship(back_populates="claims")
     flags: Mapped[list[Flag]] = relationship(

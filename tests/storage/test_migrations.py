@@ -64,3 +64,21 @@ def test_every_update_of_an_article_bumps_its_revision(tmp_path):
             assert session.scalar(select(Article.revision).where(Article.id == 1)) == 3
     finally:
         database.dispose()
+
+
+def test_claim_annotation_counts_are_filled_in_from_the_live_annotations(tmp_path):
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}", "0005")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'One. Two.', 'text', 'flagged', '2026-01-01', '2026-01-01')")
+        for claim_id, start in ((1, 0), (2, 5)):
+            db.execute("INSERT INTO claims (id, article_id, position, role, start, \"end\", text) "
+                       f"VALUES ({claim_id}, 1, {claim_id - 1}, 'body', {start}, {start + 4}, 'x')")
+        for deleted in ("NULL", "NULL", "'2026-01-02'"):
+            db.execute("INSERT INTO annotations (claim_id, evidence, reviewer, created_at, updated_at, "
+                       f"deleted_at) VALUES (1, '[]', 'amira', '2026-01-01', '2026-01-01', {deleted})")
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        counts = db.execute("SELECT id, annotation_count FROM claims ORDER BY id").fetchall()
+        assert counts == [(1, 2), (2, 0)]
