@@ -28,8 +28,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db_session() -> Session:
-    """The request's session, opened on first use and closed when the request ends; a read-only one
-    (no transaction around its statements) for GET and HEAD."""
+    """The request's session, opened on first use and closed when the request ends. GET and HEAD get one
+    without a transaction around its statements (autocommit: see `Database.reader`)."""
     if "db_session" not in g:
         database = runtime().database
         reading = has_request_context() and request.method in SAFE_METHODS
