@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -109,34 +109,43 @@ def _require_content(values: dict[str, Any]) -> None:
                            {"verdict": ["Give a verdict, a note or at least one evidence link."]})
 
 
+# The hottest write there is: plain statements on the session's connection, built once, no ORM objects.
+_CLAIM = select(Claim.id, Claim.article_id, Claim.text).where(Claim.id == bindparam("claim_id"))
+_INSERT = insert(Annotation.__table__).returning(*Annotation.__table__.c)
+
+
 def create_annotation(session: Session, principal: Principal, claim_id: int,
-                      data: AnnotationInput) -> Annotation:
-    # The claim alone: get_claim's flags and annotations (thousands on a busy claim) are not needed here.
-    claim = session.get(Claim, claim_id)
+                      data: AnnotationInput) -> Row:
+    """The new annotation as a row (the same attributes as an Annotation)."""
+    connection = session.connection()
+    # The claim alone: its flags and annotations (thousands on a busy claim) are not needed here.
+    claim = connection.execute(_CLAIM, {"claim_id": claim_id}).first()
     if claim is None:
         raise NotFound(f"There is no claim {claim_id}.")
     values = {"verdict": data.verdict, "note": data.note, "evidence": data.evidence or []}
     _require_content(values)
-    # One INSERT … RETURNING rather than the unit of work's flush: this is the hottest write there is.
     now = utcnow()
-    annotation = session.scalars(insert(Annotation).returning(Annotation), [dict(
+    annotation = connection.execute(_INSERT, dict(
         claim_id=claim.id, reviewer=principal.username, user_id=principal.user_id,
         selector=check_selector(claim, data.selector), created_at=now, updated_at=now, version=1,
-        deleted_at=None, **values)]).one()
+        deleted_at=None, **values)).one()
     history.record(session, principal, "annotation", annotation.id, "create", None, snapshot(annotation),
                    claim_id=claim.id, insert_now=True)
-    webhooks.annotation_event(session, annotation, "create", principal)
+    webhooks.annotation_event(session, annotation, "create", principal, article_id=claim.article_id)
     # Last before the commit: it locks the claim's row until then.
     _count(session, claim.id, +1)
     session.commit()
     return annotation
 
 
+_COUNT = (update(Claim.__table__).where(Claim.__table__.c.id == bindparam("claim_id"))
+          .values(annotation_count=Claim.__table__.c.annotation_count + bindparam("change")))
+
+
 def _count(session: Session, claim_id: int, change: int) -> None:
-    """Move the claim's live-annotation counter, atomically in SQL (no read-modify-write)."""
-    session.execute(update(Claim).where(Claim.id == claim_id)
-                    .values(annotation_count=Claim.annotation_count + change)
-                    .execution_options(synchronize_session=False))
+    """Move the claim's live-annotation counter, atomically in SQL (no read-modify-write). A plain
+    statement on the connection: the ORM's objects in this session are not touched."""
+    session.connection().execute(_COUNT, {"claim_id": claim_id, "change": change})
 
 
 def get_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:

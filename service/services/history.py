@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from service.domain.access import Principal
 from service.storage.accounts import HistoryEntry
 
+_INSERT = insert(HistoryEntry.__table__)
+
 
 def record(session: Session, principal: Principal, entity: str, entity_id: int, action: str,
            before: dict[str, Any] | None, after: dict[str, Any] | None, claim_id: int | None = None,
@@ -21,7 +23,7 @@ def record(session: Session, principal: Principal, entity: str, entity_id: int, 
     entry = dict(entity=entity, entity_id=entity_id, claim_id=claim_id, action=action,
                  user_id=principal.user_id, username=principal.username, before=before, after=after)
     if insert_now:
-        session.execute(insert(HistoryEntry), [entry])
+        session.connection().execute(_INSERT, entry)
     else:
         session.add(HistoryEntry(**entry))
 

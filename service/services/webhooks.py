@@ -239,9 +239,13 @@ def resend_pending(session: Session, queue: TaskQueue, overdue: timedelta, limit
 
 # --- What events say.
 
-def annotation_event(session: Session, annotation: Annotation, action: str, principal: Principal) -> None:
-    """annotation.created, .updated or .deleted (a restore is an update: the annotation is back)."""
-    article_id = annotation.claim.article_id
+def annotation_event(session: Session, annotation: Annotation, action: str, principal: Principal,
+                     article_id: int | None = None) -> None:
+    """annotation.created, .updated or .deleted (a restore is an update: the annotation is back).
+
+    `annotation` may be a row with an Annotation's columns, given its `article_id`."""
+    if article_id is None:
+        article_id = annotation.claim.article_id
     payload = {
         "action": action,
         "actor": principal.username,
