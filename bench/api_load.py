@@ -48,16 +48,15 @@ from service.storage.db import Database  # noqa: E402
 from service.storage.models import Claim  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
+    connect_pg_admin,
     free_port,
     private_redis,
     spawn,
     stop_group,
+    throwaway_database,
     wait_port,
 )
 from workers.detection import Flag  # noqa: E402
-
-sys.path.insert(0, str(REPO / "bench"))
-from throughput import throwaway_database  # noqa: E402
 
 MAX_P99_MS = 50.0
 MIN_SHARE = 0.40
@@ -202,7 +201,7 @@ def main() -> int:
     results: dict[str, list[dict]] = {}
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, True)
-        database_url = stack.enter_context(throwaway_database("claimdesk_load"))
+        database_url = stack.enter_context(throwaway_database(connect_pg_admin(), "claimdesk_load"))
         redis = stack.enter_context(private_redis(workdir / "redis"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
         env |= {"DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0), "PYTHONPATH": str(REPO),

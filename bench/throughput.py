@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,28 +49,17 @@ from tests.integration.newsroom import story  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
     beat_command,
+    connect_pg_admin,
     free_port,
     private_redis,
     spawn,
     stop_group,
+    throwaway_database,
     web_command,
     worker_command,
 )
 
 GOAL = 150.0
-PG_ADMIN_URL = os.environ.get("CLAIMDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@contextmanager
-def throwaway_database(prefix: str = "claimdesk_bench"):
-    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def make_token(database_url: str) -> str:
@@ -176,7 +165,7 @@ def main() -> int:
     processes: dict[str, subprocess.Popen] = {}
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, True)
-        database_url = stack.enter_context(throwaway_database())
+        database_url = stack.enter_context(throwaway_database(connect_pg_admin(), "claimdesk_bench"))
         redis = stack.enter_context(private_redis(workdir / "redis"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
         env |= {"DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0),

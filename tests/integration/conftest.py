@@ -12,13 +12,11 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +27,15 @@ from service.config import Settings
 from service.domain.access import ROLE_SCOPES, Role
 from service.services import accounts
 from service.storage.db import Database
+from tests.integration.processes import (
+    CLAIMDESK,
+    PG_ADMIN_URL,
+    connect_pg_admin,
+    free_port,
+    throwaway_database,
+)
 
-PG_ADMIN_URL = os.environ.get("CLAIMDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CLAIMDESK_TEST_REDIS", "redis://127.0.0.1:6379/14")
-CLAIMDESK = str(Path(sys.executable).with_name("claimdesk"))
 # What `claimdesk serve` makes its first admin with, so a first run never stops to print or ask.
 ADMIN_PASSWORD = "integration-admin-pass"
 
@@ -41,12 +44,6 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {reason}: integration tests must run in CI", pytrace=False)
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Caller(requests.Session):
@@ -99,21 +96,13 @@ class LiveService:
                              f"log:\n{self.log.read_text()[-3000:]}")
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database() -> AbstractContextManager[str]:
+    """A throwaway PostgreSQL database (its URL), or a skip (a failure under CI=true) without one."""
     try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+        admin = connect_pg_admin()
     except Exception as exc:  # any failure to connect means PostgreSQL is not usable here
         _unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc})")
-    name = f"claimdesk_it_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return throwaway_database(admin, "claimdesk_it")
 
 
 def redis_broker() -> str:
@@ -129,7 +118,7 @@ def redis_broker() -> str:
 
 
 def start_service(env: dict[str, str], workdir: Path) -> LiveService:
-    port = _free_port()
+    port = free_port()
     log = workdir / "serve.log"
     process = subprocess.Popen(
         [CLAIMDESK, "serve", "--port", str(port), "--web-workers", "2", "--concurrency", "2"],

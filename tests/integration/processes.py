@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,27 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 CLAIMDESK = str(BIN / "claimdesk")
 REDIS_SERVER = shutil.which("redis-server")
+PG_ADMIN_URL = os.environ.get("CLAIMDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def connect_pg_admin():
+    """An autocommit connection to PG_ADMIN_URL, for making and dropping databases."""
+    import psycopg
+
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+
+
+@contextmanager
+def throwaway_database(admin, prefix: str) -> Iterator[str]:
+    """A new, empty database made through `admin` (which it closes in the end); yields its SQLAlchemy URL
+    and drops it afterwards, even with connections still open."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def free_port() -> int:

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from tests.integration.conftest import CLAIMDESK, _free_port, base_env, start_service, stop_service
+from tests.integration.conftest import CLAIMDESK, base_env, start_service, stop_service
+from tests.integration.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +18,7 @@ def test_article_stored_while_the_broker_is_down_is_flagged_by_the_sweeper(tmp_p
     article_file.write_text("Officials said about 300 homes were flooded.\n\n"
                             "\"We were not warned,\" one resident told reporters.\n", encoding="utf-8")
     # Same database, but a broker nobody listens on: the publish fails, the article is kept.
-    dead_broker = env | {"CELERY_BROKER_URL": f"redis://127.0.0.1:{_free_port()}/0"}
+    dead_broker = env | {"CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}
     subprocess.run([CLAIMDESK, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
     added = subprocess.run([CLAIMDESK, "add-article", str(article_file)], env=dead_broker, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
