@@ -46,7 +46,7 @@ def _me() -> dict:
 class Login(MethodView):
     decorators = [limiter.limit("10 per minute;100 per hour", methods=["POST"])]
 
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, MeSchema)
     @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
     @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
@@ -74,7 +74,7 @@ class Logout(MethodView):
 class Password(MethodView):
     decorators = [limiter.limit("10 per minute;100 per hour", methods=["PUT"])]
 
-    @blp.arguments(PasswordChangeSchema)
+    @blp.arguments(PasswordChangeSchema())
     @blp.response(204)
     @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
     def put(self, data):
@@ -106,7 +106,7 @@ class Users(MethodView):
         auth.require(auth.current().can_administer(), "Only admins manage users.")
         return service.list_users(db_session())
 
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user (admins only)."""
@@ -124,7 +124,7 @@ class User(MethodView):
         auth.require(principal.can_administer() or principal.user_id == user_id, "Only admins manage users.")
         return service.get_user(db_session(), user_id)
 
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves."))
     def patch(self, changes, user_id: int):
@@ -147,7 +147,7 @@ class User(MethodView):
 class Tokens(MethodView):
     decorators = [limiter.limit("20 per minute", methods=["POST"])]
 
-    @blp.arguments(TokenQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(TokenQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, TokenSchema(many=True))
     def get(self, args):
         """Your API tokens (admins: anyone's, or one user's with `user_id`)."""
@@ -156,7 +156,7 @@ class Tokens(MethodView):
             return service.list_tokens(db_session(), args.get("user_id"))
         return service.list_tokens(db_session(), principal.user_id)
 
-    @blp.arguments(TokenCreateSchema)
+    @blp.arguments(TokenCreateSchema())
     @blp.response(201, NewTokenSchema)
     @blp.alt_response(429, **problem_doc("Too many tokens made from this address; see `Retry-After`."))
     def post(self, data):

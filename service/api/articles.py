@@ -30,7 +30,7 @@ ID = "<int(max=2147483647):article_id>"
 
 @blp.route("")
 class Articles(MethodView):
-    @blp.arguments(ArticleQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ArticleQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, ArticlePageSchema)
     def get(self, args):
         """List articles, newest first.
@@ -43,7 +43,7 @@ class Articles(MethodView):
         page = service.list_articles(session, service.ArticleFilter(**args), limit, cursor)
         return {"items": article_summaries(session, page.items), "next_cursor": page.next_cursor}
 
-    @blp.arguments(ArticleCreateSchema)
+    @blp.arguments(ArticleCreateSchema())
     @blp.response(202, ArticleSchema, description="Stored and queued for flagging.")
     @blp.alt_response(200, schema=ArticleSchema, description="Already stored (same external id or body).")
     @blp.alt_response(413, **problem_doc("The request body is too large."))
@@ -88,7 +88,7 @@ class Article(MethodView):
 
 @blp.route(f"/{ID}/review-status")
 class ArticleReviewStatus(MethodView):
-    @blp.arguments(ReviewStatusSchema)
+    @blp.arguments(ReviewStatusSchema())
     @blp.response(200, ArticleSchema)
     @blp.doc(**IF_MATCH)
     def put(self, data, article_id: int):

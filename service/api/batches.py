@@ -54,7 +54,7 @@ def _upload() -> BinaryIO:
 
 @blp.route("/batches")
 class Batches(MethodView):
-    @blp.arguments(PageArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(PageArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, BatchPageSchema)
     def get(self, args):
         """List batches, newest first, with their progress; follow `next_cursor` for the next page."""
@@ -107,7 +107,7 @@ class CancelBatch(MethodView):
 
 @blp.route("/reflag")
 class Reflag(MethodView):
-    @blp.arguments(ReflagSchema)
+    @blp.arguments(ReflagSchema())
     @blp.response(202, BatchSchema, description="The matching articles are queued as one batch.")
     def post(self, data):
         """Run detection again over the articles matching a filter (the filters of `GET /articles`).

@@ -54,7 +54,7 @@ class Claim(MethodView):
 
 @blp.route(f"/claims/<{MAX_ID}:claim_id>/review-status")
 class ClaimReviewStatus(MethodView):
-    @blp.arguments(ReviewStatusSchema)
+    @blp.arguments(ReviewStatusSchema())
     @blp.response(200, ClaimDetailSchema)
     @blp.doc(**IF_MATCH)
     def put(self, data, claim_id: int):
@@ -91,7 +91,7 @@ class ClaimAnnotations(MethodView):
         """The claim's annotations, oldest first (editors also see deleted ones)."""
         return service.list_annotations(db_session(), auth.current(), claim_id)
 
-    @blp.arguments(AnnotationCreateSchema)
+    @blp.arguments(AnnotationCreateSchema())
     @blp.response(201, AnnotationSchema)
     def post(self, data, claim_id: int):
         """Annotate a claim as yourself: a verdict, a note, evidence links and optionally a span inside it."""
@@ -109,7 +109,7 @@ class Annotation(MethodView):
         annotation = service.get_annotation(db_session(), auth.current(), annotation_id)
         return annotation, 200, {"ETag": service.annotation_etag(annotation)}
 
-    @blp.arguments(AnnotationUpdateSchema)
+    @blp.arguments(AnnotationUpdateSchema())
     @blp.response(200, AnnotationSchema)
     @blp.doc(**IF_MATCH)
     def patch(self, changes, annotation_id: int):

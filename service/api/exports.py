@@ -39,7 +39,7 @@ def _download(format_name: str, scope: service.ExportScope) -> Response:
 
 @blp.route("/articles/<int(max=2147483647):article_id>/export")
 class ArticleExport(MethodView):
-    @blp.arguments(ArticleExportQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ArticleExportQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, _LINES, content_type=service.NDJSON, headers=_DOWNLOAD,
                   description=_FORMATS)
     @blp.alt_response(200, schema=_CSV, content_type="text/csv", success=True, description=_FORMATS)
@@ -56,7 +56,7 @@ class ArticleExport(MethodView):
 
 @blp.route("/exports")
 class Exports(MethodView):
-    @blp.arguments(ExportQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(ExportQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, _LINES, content_type=service.NDJSON, headers=_DOWNLOAD,
                   description=_FORMATS)
     @blp.alt_response(200, schema=_CSV, content_type="text/csv", success=True, description=_FORMATS)

@@ -14,7 +14,7 @@ blp = Blueprint("flags", __name__, url_prefix="/flags", description="Flags acros
 
 @blp.route("")
 class Flags(MethodView):
-    @blp.arguments(FlagQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(FlagQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, FlagPageSchema)
     def get(self, args):
         """Current flags across articles, newest article first; filter by kind, subtype and article."""

@@ -53,7 +53,7 @@ class Version(MethodView):
 
 @blp.route("/flag")
 class FlagText(MethodView):
-    @blp.arguments(FlagTextSchema)
+    @blp.arguments(FlagTextSchema())
     @blp.response(200, FlagTextResultSchema)
     def post(self, data):
         """Flag a text synchronously and store nothing (for editors' plugins).

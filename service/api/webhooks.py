@@ -38,7 +38,7 @@ class Webhooks(MethodView):
         auth.require(auth.current().can_administer(), ADMINS_ONLY)
         return service.list_webhooks(db_session())
 
-    @blp.arguments(WebhookCreateSchema)
+    @blp.arguments(WebhookCreateSchema())
     @blp.response(201, NewWebhookSchema)
     def post(self, data):
         """Register a webhook (admins).
@@ -65,7 +65,7 @@ class Webhook(MethodView):
         auth.require(auth.current().can_administer(), ADMINS_ONLY)
         return service.get_webhook(db_session(), webhook_id)
 
-    @blp.arguments(WebhookUpdateSchema)
+    @blp.arguments(WebhookUpdateSchema())
     @blp.response(200, WebhookSchema)
     def patch(self, changes, webhook_id: int):
         """Change the URL, secret or events, or disable it; `active: true` re-enables it (admins)."""
@@ -82,7 +82,7 @@ class Webhook(MethodView):
 
 @blp.route(f"/webhooks/{ID}/deliveries")
 class Deliveries(MethodView):
-    @blp.arguments(PageArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(PageArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, DeliveryPageSchema)
     def get(self, args, webhook_id: int):
         """The delivery log, newest first: status, attempts, last status code, latency and error (admins)."""
