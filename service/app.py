@@ -14,7 +14,9 @@ from service.config import Settings
 from service.extensions import limiter
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
+from service.services.token_cache import TokenCache
 from service.services.webhooks import send_after_commit
+from service.storage.changes import AUTH_CHANNEL, ChannelListener
 from service.storage.db import Database
 from service.web import bp as desk
 
@@ -43,6 +45,13 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _token_cache(settings: Settings, database: Database) -> TokenCache | None:
+    """Only PostgreSQL tells the other processes (web, CLI) about a revoked token or a disabled account."""
+    if settings.token_cache_seconds <= 0 or database.engine.dialect.name != "postgresql":
+        return None
+    return TokenCache(ChannelListener(settings.database_url, AUTH_CHANNEL), settings.token_cache_seconds)
 
 
 def create_app(settings: Settings | None = None, queue: TaskQueue | None = None) -> Flask:
@@ -80,7 +89,8 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
     # Webhook events a request's transaction records are sent to the workers once it commits.
     send_after_commit(database, queue)
     app.extensions["claimdesk"] = Runtime(settings, database, queue,
-                                              ArticleCache(settings.article_cache_mb * 1024 * 1024))
+                                          ArticleCache(settings.article_cache_mb * 1024 * 1024),
+                                          _token_cache(settings, database))
     app.teardown_appcontext(close_session)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.

@@ -72,6 +72,9 @@ class Settings:
     max_batch_lines: int = 50_000
     # Each web process keeps the JSON of the articles it served lately, up to this many MiB (0: off).
     article_cache_mb: int = 64
+    # On PostgreSQL, each web process keeps who an API token stands for, emptied on any change to tokens
+    # or users and read again after this many seconds at most (0: off).
+    token_cache_seconds: int = 60
     task_soft_time_limit: int = 60
     task_time_limit: int = 90
     log_level: str = "INFO"
@@ -128,6 +131,7 @@ class Settings:
             max_batch_bytes=_int(env, "CLAIMDESK_MAX_BATCH_BYTES", cls.max_batch_bytes),
             max_batch_lines=_int(env, "CLAIMDESK_MAX_BATCH_LINES", cls.max_batch_lines),
             article_cache_mb=_int(env, "CLAIMDESK_ARTICLE_CACHE_MB", cls.article_cache_mb),
+            token_cache_seconds=_int(env, "CLAIMDESK_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
             task_soft_time_limit=_int(env, "CLAIMDESK_TASK_SOFT_TIME_LIMIT", cls.task_soft_time_limit),
             task_time_limit=_int(env, "CLAIMDESK_TASK_TIME_LIMIT", cls.task_time_limit),
             log_level=env.get("CLAIMDESK_LOG_LEVEL", "INFO").upper(),

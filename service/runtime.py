@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.api.article_cache import ArticleCache
 from service.config import Settings
 from service.services.queue import TaskQueue
+from service.services.token_cache import TokenCache
 from service.storage.db import Database
 
 
@@ -18,6 +19,7 @@ class Runtime:
     database: Database
     queue: TaskQueue
     article_cache: ArticleCache
+    token_cache: TokenCache | None = None  # PostgreSQL only: see service.services.token_cache
 
 
 def runtime() -> Runtime:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import Forbidden
 
 from service.api.problems import problem
 from service.domain.access import Principal
-from service.runtime import db_session
+from service.runtime import db_session, runtime
 from service.services.accounts import principal_for, resolve_token
 from service.storage.accounts import User
 
@@ -87,7 +87,7 @@ def authenticate() -> Response | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return unauthorized("Send an API token as `Authorization: Bearer <token>`.")
-        g.principal = resolve_token(db_session(), secret.strip())
+        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache)
         if g.principal is None:
             log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
             return unauthorized("The token is unknown, revoked or expired.")

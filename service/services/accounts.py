@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
 from service.services.errors import InvalidInput, NotFound
+from service.services.token_cache import TokenCache
 from service.storage.accounts import ApiToken, User
 
 log = logging.getLogger(__name__)
@@ -188,25 +189,36 @@ _TOKEN_LOOKUP = (
 )
 
 
-def resolve_token(session: Session, secret: str) -> Principal | None:
-    """The caller a bearer secret stands for, or None if it is unknown, revoked, expired or disabled."""
+def resolve_token(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
+    """The caller a bearer secret stands for, or None if it is unknown, revoked, expired or disabled.
+
+    With a `cache`, a token seen lately is answered from memory (see service.services.token_cache)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < len(TOKEN_PREFIX) + 12:
         return None
+    digest, now = _digest(secret), datetime.now(UTC)
+    if cache is not None:
+        principal = cache.get(digest, now)
+        if principal is not None:
+            return principal
+        generation = cache.generation
     token = session.connection().execute(_TOKEN_LOOKUP, {"prefix": secret[len(TOKEN_PREFIX):][:12]}).first()
-    if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
+    if token is None or not hmac.compare_digest(token.secret_hash, digest):
         return None
-    now = datetime.now(UTC)
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
     if token.disabled:
         return None
-    # Recording every use would turn each read into a write; once a minute is enough to spot stale tokens.
+    # Recording every use would turn each read into a write; once a minute is enough to spot stale tokens
+    # (a cached token is looked up again, and its use recorded, once the cache's copy is stale).
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         session.get_one(ApiToken, token.id).last_used_at = now
         session.commit()
     role = Role(token.role)
-    return Principal(token.user_id, token.username, role,
-                     frozenset(Scope(s) for s in token.scopes) & ROLE_SCOPES[role], token.id)
+    principal = Principal(token.user_id, token.username, role,
+                          frozenset(Scope(s) for s in token.scopes) & ROLE_SCOPES[role], token.id)
+    if cache is not None:
+        cache.put(digest, principal, token.expires_at, generation)
+    return principal
 
 
 def list_tokens(session: Session, user_id: int | None) -> list[ApiToken]:
