@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, send_from_directory
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
@@ -16,7 +17,7 @@ from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
 from service.services.token_cache import TokenCache
 from service.services.webhooks import send_after_commit
-from service.storage.changes import AUTH_CHANNEL, ChannelListener
+from service.storage.changes import ARTICLES_CHANNEL, AUTH_CHANNEL, ChannelListener
 from service.storage.db import Database
 from service.web import bp as desk
 
@@ -47,11 +48,21 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _token_cache(settings: Settings, database: Database) -> TokenCache | None:
-    """Only PostgreSQL tells the other processes (web, CLI) about a revoked token or a disabled account."""
-    if settings.token_cache_seconds <= 0 or database.engine.dialect.name != "postgresql":
-        return None
-    return TokenCache(ChannelListener(settings.database_url, AUTH_CHANNEL), settings.token_cache_seconds)
+def _caches(settings: Settings, database: Database) -> tuple[ArticleCache, TokenCache | None]:
+    """The web process's copies of articles and of who tokens stand for. Only PostgreSQL tells a process
+    about changes made by the others (web processes, workers, the CLI): elsewhere there is no token cache,
+    and every article read is checked against the database."""
+    listener = None
+    if database.engine.dialect.name == "postgresql":
+        listener = ChannelListener(settings.database_url, (AUTH_CHANNEL, ARTICLES_CHANNEL))
+    articles = ArticleCache(settings.article_cache_mb * 1024 * 1024, listener)
+    # This process's own writes reach its article copies at commit, before the response goes out; the
+    # notification comes a moment later.
+    event.listen(database.sessionmaker, "after_commit", lambda _session: articles.changed())
+    tokens = None
+    if listener is not None and settings.token_cache_seconds > 0:
+        tokens = TokenCache(listener, settings.token_cache_seconds)
+    return articles, tokens
 
 
 def create_app(settings: Settings | None = None, queue: TaskQueue | None = None) -> Flask:
@@ -88,9 +99,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
     database = Database(settings.database_url)
     # Webhook events a request's transaction records are sent to the workers once it commits.
     send_after_commit(database, queue)
-    app.extensions["claimdesk"] = Runtime(settings, database, queue,
-                                          ArticleCache(settings.article_cache_mb * 1024 * 1024),
-                                          _token_cache(settings, database))
+    app.extensions["claimdesk"] = Runtime(settings, database, queue, *_caches(settings, database))
     app.teardown_appcontext(close_session)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.

@@ -22,6 +22,13 @@ class Runtime:
     token_cache: TokenCache | None = None  # PostgreSQL only: see service.services.token_cache
 
 
+    def close(self) -> None:
+        """Stop listening for changes and close the database connections (for whoever built the app)."""
+        if self.article_cache.listener is not None:
+            self.article_cache.listener.stop()
+        self.database.dispose()
+
+
 def runtime() -> Runtime:
     return current_app.extensions["claimdesk"]
 

@@ -69,3 +69,18 @@ class KeywordDetector:
 
 def failing_detector(text: str) -> list[Flag]:
     raise RuntimeError("rule exploded")
+
+
+class Listener:
+    """A stand-in for ChannelListener: `changed(channel)` is a notification on it."""
+
+    def __init__(self) -> None:
+        self.listening = True
+        self.subscribers: dict[str, list] = {}
+
+    def subscribe(self, channel: str, callback) -> None:
+        self.subscribers.setdefault(channel, []).append(callback)
+
+    def changed(self, channel: str = "claimdesk_auth") -> None:
+        for callback in self.subscribers.get(channel, []):
+            callback()

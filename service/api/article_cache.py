@@ -3,9 +3,18 @@
 Building the representation of a 50-claim, 150-flag article (ORM loading plus marshmallow) costs about
 10 ms of CPU, and readers ask for the same article over and over while they review it. Each web process
 keeps the JSON it built, keyed by the article's `revision`, which every UPDATE of the article row bumps
-(see the model). Claims and current flags only change together with that row, so a read costs one
-small query for the revision and one for the annotation counts, which change with every annotation and
-are therefore spliced in fresh rather than cached.
+(see the model). Claims and current flags only change together with that row, so checking a copy costs
+one small query for the revision and the annotation counts, which change with every annotation and are
+spliced into the JSON rather than built into it.
+
+On PostgreSQL the check itself is skipped while nothing has changed. Triggers NOTIFY on every UPDATE or
+DELETE of an article and every change of a claim's annotation count (migration 0007); the process's
+listener (service.storage.changes) then moves the cache's `generation` on, as does every commit of a
+write in this process. A copy checked at the current generation is served with no query at all. So a
+client sees its own writes at once on its connection (a keep-alive connection stays with one process),
+and writes made elsewhere once their notification arrives, about a millisecond after the commit; a
+request with `Cache-Control: no-cache` is always checked against the database. While the listener is
+not connected, every read is checked.
 
 The JSON is split where the counts go: the article's fields as an object without its closing brace, and
 each claim as an object without its opening brace. The parts come from the same ArticleSchema dump the
@@ -18,6 +27,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from service.storage.changes import ARTICLES_CHANNEL, ChannelListener
 
 _LIVE = ("annotation_count", "annotated_claims", "claims")
 
@@ -57,13 +68,51 @@ class CachedArticle:
 
 
 class ArticleCache:
-    """A least-recently-used map from article id to its CachedArticle, bounded in bytes; thread-safe."""
+    """A least-recently-used map from article id to its CachedArticle, bounded in bytes; thread-safe.
 
-    def __init__(self, max_bytes: int) -> None:
+    With a `listener`, it also remembers the counts each copy was last checked with, and at which
+    generation (see the module's docstring)."""
+
+    def __init__(self, max_bytes: int, listener: ChannelListener | None = None) -> None:
         self.max_bytes = max_bytes
+        self.listener = listener
         self._entries: OrderedDict[int, CachedArticle] = OrderedDict()
+        self._checked: dict[int, tuple[int, dict[int, int]]] = {}  # id: (generation, counts)
         self._bytes = 0
+        self._generation = 0
         self._lock = threading.Lock()
+        if listener is not None:
+            listener.subscribe(ARTICLES_CHANNEL, self.changed)
+
+    @property
+    def generation(self) -> int:
+        """Read it before checking a copy against the database, and hand it to `checked`."""
+        return self._generation
+
+    def changed(self) -> None:
+        """Some article may have changed: every copy must be checked again before it is served."""
+        with self._lock:
+            self._generation += 1
+            self._checked.clear()
+
+    def current(self, article_id: int) -> tuple[CachedArticle, dict[int, int]] | None:
+        """The copy and its counts, if checked since the last change; None means: check it."""
+        if self.listener is None or not self.listener.listening:
+            return None
+        with self._lock:
+            checked = self._checked.get(article_id)
+            entry = self._entries.get(article_id)
+            if checked is None or entry is None or checked[0] != self._generation:
+                return None
+            self._entries.move_to_end(article_id)
+            return entry, checked[1]
+
+    def checked(self, article_id: int, entry: CachedArticle, counts: dict[int, int], generation: int) -> None:
+        """`entry` and `counts` were read from the database after `generation` was: unless something has
+        changed since, they are current."""
+        with self._lock:
+            if generation == self._generation and self._entries.get(article_id) is entry:
+                self._checked[article_id] = (generation, counts)
 
     def get(self, article_id: int, revision: int) -> CachedArticle | None:
         with self._lock:
@@ -85,8 +134,10 @@ class ArticleCache:
                     entry, size = old, old.size
             self._entries[article_id] = entry
             self._bytes += size
+            self._checked.pop(article_id, None)
             while self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
+                evicted_id, evicted = self._entries.popitem(last=False)
+                self._checked.pop(evicted_id, None)
                 self._bytes -= evicted.size
         return entry
 

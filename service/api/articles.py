@@ -6,7 +6,7 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import auth
-from service.api.article_cache import CachedArticle
+from service.api.article_cache import ArticleCache, CachedArticle
 from service.api.claims import IF_MATCH
 from service.api.parsing import Blueprint
 from service.api.presenters import article_detail, article_summaries, claims_with_flags
@@ -61,20 +61,39 @@ class Articles(MethodView):
             202 if created else 200, {"Location": location}
 
 
+def _no_cache() -> bool:
+    """The client asked for an answer checked with the origin's data (RFC 9111, 5.2.1.4)."""
+    return "no-cache" in request.headers.get("Cache-Control", "").lower()
+
+
+def _checked_article(cache: ArticleCache, article_id: int) -> tuple[CachedArticle, dict[int, int]]:
+    """The article's copy, built anew if its revision moved on, and its counts, as the database has them."""
+    session = db_session()
+    generation = cache.generation
+    revision, counts = service.article_state(session, article_id)
+    entry = cache.get(article_id, revision)
+    if entry is None:
+        article = service.get_article(session, article_id)
+        dumped = ArticleSchema().dump(article_detail(session, article))
+        entry = cache.put(article_id, CachedArticle.build(article.revision, article_etag(article), dumped))
+    cache.checked(article_id, entry, counts, generation)
+    return entry, counts
+
+
 @blp.route(f"/{ID}")
 class Article(MethodView):
     @blp.response(200, ArticleSchema)
     def get(self, article_id: int):
-        """Read an article with its claims, their current flags and annotation counts."""
-        session = db_session()
+        """Read an article with its claims, their current flags and annotation counts.
+
+        Served from the web process's memory while the article is unchanged; send `Cache-Control:
+        no-cache` to have it checked against the database (see the README's "Article reads")."""
         cache = runtime().article_cache
-        revision, counts = service.article_state(session, article_id)
-        entry = cache.get(article_id, revision)
-        if entry is None:
-            article = service.get_article(session, article_id)
-            dumped = ArticleSchema().dump(article_detail(session, article))
-            entry = cache.put(article_id,
-                              CachedArticle.build(article.revision, article_etag(article), dumped))
+        current = None if _no_cache() else cache.current(article_id)
+        if current is None:
+            entry, counts = _checked_article(cache, article_id)
+        else:
+            entry, counts = current
         # Returned as a Response, it skips the schema: the cached parts were dumped by it already.
         return Response(entry.render(counts),
                         mimetype="application/json", headers={"ETag": entry.etag})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.domain.access import Principal
-from service.storage.changes import ChannelListener
+from service.storage.changes import AUTH_CHANNEL, ChannelListener
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class TokenCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generation = 0
         self._lock = threading.Lock()
-        listener.subscribe(self.clear)
+        listener.subscribe(AUTH_CHANNEL, self.clear)
 
     @property
     def generation(self) -> int:

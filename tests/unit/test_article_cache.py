@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 from service.api.article_cache import ArticleCache, CachedArticle
+from service.storage.changes import ARTICLES_CHANNEL
+from tests.fakes import Listener
 
 
 def dumped(article_id: int, claims: int, text: str = "x") -> dict:
@@ -50,3 +52,50 @@ def test_an_entry_over_the_budget_is_served_but_not_kept():
     big = CachedArticle.build(1, "e", dumped(1, 5, "z" * 200))
     assert cache.put(1, big) is big
     assert len(cache) == 0 and cache.bytes == 0
+
+
+def _checked_cache(listener) -> tuple[ArticleCache, CachedArticle]:
+    cache = ArticleCache(1 << 20, listener)
+    entry = cache.put(1, CachedArticle.build(1, '"r1.1"', dumped(1, 2)))
+    cache.checked(1, entry, {100: 3}, cache.generation)
+    return cache, entry
+
+
+def test_a_checked_copy_is_current_until_any_article_changes():
+    listener = Listener()
+    cache, entry = _checked_cache(listener)
+    assert cache.current(1) == (entry, {100: 3})
+    assert cache.current(2) is None
+    listener.changed(ARTICLES_CHANNEL)
+    assert cache.current(1) is None
+    assert cache.get(1, 1) is entry, "the JSON stays; only the check is due again"
+
+
+def test_a_check_that_a_change_overtook_does_not_make_the_copy_current():
+    cache = ArticleCache(1 << 20, Listener())
+    entry = cache.put(1, CachedArticle.build(1, '"r1.1"', dumped(1, 2)))
+    generation = cache.generation  # a read checks the article...
+    cache.changed()  # ...a write commits before the read records its check
+    cache.checked(1, entry, {}, generation)
+    assert cache.current(1) is None
+
+
+def test_without_a_listener_or_while_it_is_down_every_read_is_checked():
+    assert _checked_cache(None)[0].current(1) is None
+    listener = Listener()
+    cache, entry = _checked_cache(listener)
+    listener.listening = False
+    assert cache.current(1) is None
+    listener.listening = True
+    assert cache.current(1) == (entry, {100: 3})
+
+
+def test_a_new_build_or_an_eviction_drops_the_check():
+    cache, _ = _checked_cache(Listener())
+    cache.put(1, CachedArticle.build(2, '"r1.1"', dumped(1, 2)))
+    assert cache.current(1) is None
+    cache, entry = _checked_cache(Listener())
+    cache.max_bytes = entry.size + 10
+    cache.put(2, CachedArticle.build(1, '"r2.1"', dumped(2, 2)))  # evicts article 1
+    cache.checked(1, entry, {}, cache.generation)  # too late: it is gone
+    assert cache.current(1) is None

@@ -5,24 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 from service.domain.access import Principal, Role, Scope
 from service.services.token_cache import TokenCache
+from tests.fakes import Listener
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ED = Principal(1, "ed", Role.EDITOR, frozenset({Scope.READ, Scope.WRITE}), 7)
-
-
-class Listener:
-    """A stand-in for ChannelListener: `changed()` is a notification."""
-
-    def __init__(self) -> None:
-        self.listening = True
-        self.subscribers = []
-
-    def subscribe(self, callback) -> None:
-        self.subscribers.append(callback)
-
-    def changed(self) -> None:
-        for callback in self.subscribers:
-            callback()
 
 
 def test_it_serves_what_it_was_given_until_a_change():

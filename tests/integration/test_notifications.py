@@ -1,8 +1,11 @@
-"""The token cache on a real PostgreSQL: two apps on one database stand for two gunicorn processes.
+"""What web processes keep in memory, on a real PostgreSQL: two apps on one database stand for two
+gunicorn processes.
 
 A token seen once is answered from memory; a change to tokens or users, made through either app, the
 CLI's services or plain SQL, reaches the other app's cache as a notification and locks the caller out at
-once; while an app is not listening, every request reads the database.
+once. An article read once is served without a query until something changes: the app's own writes show
+at once, the other app's as soon as their notification arrives. While an app is not listening, every
+request reads the database.
 """
 from __future__ import annotations
 
@@ -13,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 from flask import Flask
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, update
 
 from service.app import create_app
 from service.config import Settings
 from service.domain.access import ROLE_SCOPES, Role
 from service.services import accounts
+from service.services.flagging import flag_article
 from service.storage.changes import APPLICATION_NAME
 from service.storage.migrate import alembic_config, upgrade
-from tests.fakes import RecordingQueue
+from service.storage.models import Article
+from tests.fakes import KeywordDetector, RecordingQueue
 from tests.integration.conftest import postgres_database
 from tests.integration.processes import connect_pg_admin
 
@@ -46,10 +51,7 @@ def make_app(database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
 
     yield make
     for app in apps:
-        runtime = app.extensions["claimdesk"]
-        if runtime.token_cache is not None:
-            runtime.token_cache.listener.stop()
-        runtime.database.dispose()
+        app.extensions["claimdesk"].close()
 
 
 def token_lookups(app: Flask) -> list[str]:
@@ -67,7 +69,7 @@ def token_lookups(app: Flask) -> list[str]:
 
 
 def listening(app: Flask, timeout: float = 10) -> Flask:
-    listener = app.extensions["claimdesk"].token_cache.listener
+    listener = app.extensions["claimdesk"].article_cache.listener
     deadline = time.monotonic() + timeout
     while not listener.listening:
         assert time.monotonic() < deadline, "the app never started listening"
@@ -145,7 +147,7 @@ def test_without_a_listener_every_request_reads_the_database(make_app):
     app = listening(make_app())
     _, _, secret = account(app, "ed", Role.EDITOR)
     lookups = token_lookups(app)
-    app.extensions["claimdesk"].token_cache.listener.stop()
+    app.extensions["claimdesk"].article_cache.listener.stop()
     for _ in range(3):
         assert me(app, secret).status_code == 200
     assert len(lookups) == 3
@@ -188,8 +190,104 @@ def test_the_notification_triggers_come_and_go_with_their_migration(database_url
         finally:
             engine.dispose()
 
-    assert triggers() == ["api_tokens_auth_changed", "users_auth_changed"]
+    made = ["api_tokens_notify", "articles_notify", "claims_notify", "users_notify"]
+    assert triggers() == made
     command.downgrade(alembic_config(database_url), "0006")
     assert triggers() == []
     upgrade(database_url)
-    assert len(triggers()) == 2
+    assert triggers() == made
+
+
+# --- Articles.
+
+def state_checks(app: Flask) -> list[str]:
+    """Every check of an article's revision and counts `app` sends to the database from now on."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement: str, *_) -> None:
+        if statement.startswith("SELECT articles.revision"):
+            seen.append(statement)
+
+    event.listen(app.extensions["claimdesk"].database.read_engine, "before_cursor_execute", record)
+    return seen
+
+
+def client(app: Flask, secret: str):
+    c = app.test_client()
+    c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return c
+
+
+BODY = ("Peskov said the army had suffered losses. About 60 servicemen died last week. "
+        "Officials said 12 percent of the budget went on defence.")
+
+
+def test_an_unchanged_article_is_read_from_memory_until_something_changes(make_app):
+    app = listening(make_app())
+    _, _, secret = account(app, "ed", Role.EDITOR)
+    editor = client(app, secret)
+    article = editor.post("/api/v1/articles", json={"body": BODY}).get_json()
+    url = f"/api/v1/articles/{article['id']}"
+    checks = state_checks(app)
+    first = editor.get(url)
+    assert first.status_code == 200 and len(checks) == 1
+    for _ in range(3):
+        again = editor.get(url)
+        assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert len(checks) == 1
+    assert editor.get(url, headers={"Cache-Control": "no-cache"}).get_data() == first.get_data()
+    assert len(checks) == 2  # asked for, the database is checked
+    app.extensions["claimdesk"].article_cache.listener.stop()
+    editor.get(url), editor.get(url)
+    assert len(checks) == 4  # not listening: every read is checked
+
+
+def test_every_change_reaches_both_processes_and_matches_the_uncached_answer(make_app):
+    writer, reader = listening(make_app()), listening(make_app())
+    plain = make_app(CLAIMDESK_ARTICLE_CACHE_MB="0")
+    _, _, secret = account(writer, "ed", Role.EDITOR)
+    editor, other, reference = client(writer, secret), client(reader, secret), client(plain, secret)
+    article = editor.post("/api/v1/articles", json={"body": BODY + " Peskov added that 40 percent agreed."})
+    article = article.get_json()
+    url = f"/api/v1/articles/{article['id']}"
+
+    def same(response) -> bool:
+        truth = reference.get(url)
+        return (response.status_code, response.get_json(), response.headers.get("ETag")) == \
+            (truth.status_code, truth.get_json(), truth.headers.get("ETag"))
+
+    def check(where_written) -> None:
+        """The writing app shows the change at once; the other one once the notification is in."""
+        if where_written is not None:
+            assert same(where_written.get(url))
+        for c in (editor, other):
+            until(lambda c=c: same(c.get(url)), timeout=2)
+
+    for c in (editor, other):
+        c.get(url), c.get(url)  # both now hold the article, checked
+    made = [editor.post(f"/api/v1/claims/{claim['id']}/annotations", json={"verdict": "accurate"})
+            for claim in article["claims"][:2]]
+    assert all(r.status_code == 201 for r in made)
+    check(editor)
+    assert other.get(url).get_json()["annotation_count"] == 2
+    deleted = other.delete(made[1].headers["Location"], headers={"If-Match": made[1].headers["ETag"]})
+    assert deleted.status_code == 204
+    check(other)
+    assert other.post(made[1].headers["Location"] + "/restore").status_code == 200
+    check(other)
+    with writer.extensions["claimdesk"].database.sessionmaker() as session:  # as a worker flags it
+        flag_article(session, article["id"], detector=KeywordDetector({"Peskov": ("sourcing", "named")}),
+                     version="test-1")
+    check(None)
+    assert other.get(url).get_json()["flag_counts"] == {"sourcing": 2}
+    etag = other.get(url).headers["ETag"]
+    assert other.put(f"{url}/review-status", json={"status": "in-review"},
+                     headers={"If-Match": etag}).status_code == 200
+    check(other)
+    with reader.extensions["claimdesk"].database.engine.begin() as connection:  # a plain UPDATE, no ORM
+        connection.execute(update(Article).where(Article.id == article["id"]).values(title="Renamed"))
+    check(None)
+    assert editor.get(url).get_json()["title"] == "Renamed"
+    assert editor.delete(url).status_code == 204
+    check(editor)
+    assert other.get(url).status_code == 404
