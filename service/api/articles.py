@@ -80,9 +80,16 @@ def _checked_article(cache: ArticleCache, article_id: int) -> tuple[CachedArticl
     return entry, counts
 
 
+NO_CACHE = {"parameters": [{"in": "header", "name": "Cache-Control", "required": False,
+                             "schema": {"type": "string"}, "example": "no-cache",
+                             "description": "`no-cache`: check the answer against the database even if "
+                                            "this server holds a copy it believes current."}]}
+
+
 @blp.route(f"/{ID}")
 class Article(MethodView):
     @blp.response(200, ArticleSchema)
+    @blp.doc(**NO_CACHE)
     def get(self, article_id: int):
         """Read an article with its claims, their current flags and annotation counts.
 
