@@ -171,15 +171,21 @@ def children_cpu() -> float:
 
 def cpu_split(before: dict, after: dict, server_group: int, wrk_seconds: float,
               requests: int) -> dict[str, float]:
-    """Milliseconds of CPU per request in the web processes, in PostgreSQL and in wrk."""
+    """Milliseconds of CPU per request in the web processes, in PostgreSQL and in wrk, and the busiest
+    web process's share of the web CPU (0.5: even; near 1: one process took nearly all connections, and
+    the run measured one core)."""
     spent = {"web": 0, "postgres": 0, "wrk": wrk_seconds * TICK}
+    per_web_process = []
     for pid, (command, group, total) in after.items():
         used = total - before.get(pid, (command, group, 0))[2]
         if group == server_group:
             spent["web"] += used
+            per_web_process.append(used)
         elif command == "postgres":
             spent["postgres"] += used
-    return {k: round(v / TICK * 1000 / max(requests, 1), 3) for k, v in spent.items()}
+    split = {k: round(v / TICK * 1000 / max(requests, 1), 3) for k, v in spent.items()}
+    split["busiest_web_share"] = round(max(per_web_process, default=0) / max(spent["web"], 1), 2)
+    return split
 
 
 def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path, log: Path):
@@ -244,7 +250,8 @@ def main() -> int:
                 print(f"round {turn}, {name}: {r['rps']:.0f} requests/s ({r['share_of_floor']:.0%} of the "
                       f"floor), p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms ({r['requests']:,} requests, "
                       f"{r['non_2xx']} not 2xx); CPU per request: web {cpu['web']} ms, PostgreSQL "
-                      f"{cpu['postgres']} ms, wrk {cpu['wrk']} ms", flush=True)
+                      f"{cpu['postgres']} ms, wrk {cpu['wrk']} ms; busiest web process "
+                      f"{cpu['busiest_web_share']:.0%} of the web CPU", flush=True)
         annotations = subprocess.run(
             ["psql", database_url.replace("postgresql+psycopg://", "postgresql://"), "-tAc",
              "SELECT count(*) FROM annotations"], capture_output=True, text=True).stdout.strip()

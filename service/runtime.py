@@ -21,7 +21,6 @@ class Runtime:
     article_cache: ArticleCache
     token_cache: TokenCache | None = None  # PostgreSQL only: see service.services.token_cache
 
-
     def close(self) -> None:
         """Stop listening for changes and close the database connections (for whoever built the app)."""
         if self.article_cache.listener is not None:
