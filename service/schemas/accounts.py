@@ -70,7 +70,8 @@ class TokenSchema(Schema):
     created_at = fields.DateTime()
     expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True, metadata={
+        "description": "Its latest use, recorded at most once a minute: it may lag by up to two minutes."})
 
 
 class NewTokenSchema(TokenSchema):
