@@ -67,7 +67,8 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 class Database:
-    """One engine and its session factory; the web app and the worker each own one."""
+    """The engines (one for writes, one of autocommit connections for reads) and their session
+    factories; the web app and the worker each own one."""
 
     def __init__(self, url: str) -> None:
         self.url = url
