@@ -99,7 +99,8 @@ class Article(Base):
     # Editors' workflow state, apart from the workers' `status`; review_version backs its ETag.
     review_status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
     review_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    # Bumped by every UPDATE of the row, ORM or Core alike. Claims and current flags only change together
+    # Bumped by every UPDATE of the row: ORM or Core alike by this onupdate, any other (a hand-written
+    # UPDATE) by a trigger (migration 0008). Claims and current flags only change together
     # with the row (flagging sets status, detector_version, flagged_at), so it keys the API's cached
     # representation of the article (service/api/article_cache.py).
     revision: Mapped[int] = mapped_column(default=1, server_default="1",

@@ -82,3 +82,18 @@ def test_claim_annotation_counts_are_filled_in_from_the_live_annotations(tmp_pat
     with sqlite3.connect(path) as db:
         counts = db.execute("SELECT id, annotation_count FROM claims ORDER BY id").fetchall()
         assert counts == [(1, 2), (2, 0)]
+
+
+def test_any_update_of_an_article_moves_its_revision_on(tmp_path):
+    """The API's article copies are keyed by the revision: a hand-written UPDATE must move it too (a
+    trigger), and an UPDATE that moves it already (SQLAlchemy's) must move it by exactly one."""
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'Officials said 40.', 'text', 'flagged', '2026-01-01', "
+                   "'2026-01-01')")
+        db.execute("UPDATE articles SET title = 'By hand' WHERE id = 1")
+        assert db.execute("SELECT revision FROM articles").fetchone() == (2,)
+        db.execute("UPDATE articles SET title = 'As SQLAlchemy does', revision = revision + 1 WHERE id = 1")
+        assert db.execute("SELECT revision FROM articles").fetchone() == (3,)
