@@ -7,11 +7,15 @@ Needs `wrk` (Debian: `apt-get install -y wrk`) and PostgreSQL (CLAIMDESK_TEST_PG
 postgresql://postgres@127.0.0.1:5432/test, where it makes and drops a throwaway database); the broker and
 the rate limits use a private redis-server on a free port, as in production. It seeds one article with 50
 claims and 150 flags (3 a claim) and an editor's API token, starts `gunicorn --config
-python:service.gunicorn_conf --workers 2 service.wsgi:app`, and runs wrk (2 threads, 32 connections):
+python:service.gunicorn_conf --workers 2 service.wsgi:app` (the same settings plus a hook that tells when
+both processes have loaded the app), and runs wrk (2 threads, 32 connections) once both have:
 
 1. floor: GET /hello on a four-line Flask app under the same gunicorn settings (not part of the product);
 2. GET /api/v1/articles/{id} with the bearer token;
-3. POST /api/v1/claims/{id}/annotations with the bearer token, spread over the 50 claims (a Lua script).
+3. POST /api/v1/claims/{id}/annotations with the bearer token, spread over the 50 claims (a Lua script);
+4. the same POSTs to the same app, to a bench-only route that does all of it but the database work
+   (bench/post_without_db.py): the most the real POST could reach if the database took no time. It is
+   not judged against the goals.
 
 Prints, for each round and as medians over the rounds, requests per second and p50/p99 latency of each,
 each one's share of the floor measured in the same round, and where the machine's CPU went per request:
@@ -60,6 +64,8 @@ from workers.detection import Flag  # noqa: E402
 
 MAX_P99_MS = 50.0
 MIN_SHARE = 0.40
+WORKERS = 2
+WITHOUT_DB = "POST, all but the database (bench/post_without_db.py)"
 HELLO_APP = '''from flask import Flask
 
 app = Flask(__name__)
@@ -80,6 +86,17 @@ request = function()
     '"https://example.org/budget-2026", "title": "Budget 2026"}]}'
   return wrk.format(nil, "/api/v1/claims/" .. claim .. "/annotations", nil, body)
 end
+'''
+# The product's gunicorn settings, plus a hook that tells the bench when a process has loaded the app: until
+# both have, wrk's 32 connections (opened at once, kept alive) can all land on one process, and the run then
+# measures one core (the floor once measured 1,827 requests/s so, against 6,622 with both).
+BENCH_CONF = '''from pathlib import Path
+
+from service.gunicorn_conf import *  # noqa: F403
+
+
+def post_worker_init(worker):
+    Path("ready", str(worker.pid)).touch()
 '''
 GET_SCRIPT = '''wrk.headers["Authorization"] = "Bearer %(token)s"
 '''
@@ -189,8 +206,21 @@ def cpu_split(before: dict, after: dict, server_group: int, wrk_seconds: float,
 
 
 def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path, log: Path):
-    return spawn([sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
-                  "--bind", f"127.0.0.1:{port}", "--workers", "2", app], env, cwd, log)
+    """gunicorn with 2 processes, once both have loaded the app and the port answers."""
+    ready = cwd / "ready"
+    shutil.rmtree(ready, ignore_errors=True)
+    ready.mkdir()
+    server = spawn([sys.executable, "-m", "gunicorn", "--config", str(cwd / "gunicorn_bench.py"),
+                    "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), app], env, cwd, log)
+    deadline = time.monotonic() + 60
+    while len(list(ready.iterdir())) < WORKERS:
+        if time.monotonic() > deadline or server.poll() is not None:
+            stop_group(server)
+            raise SystemExit(f"gunicorn did not start {WORKERS} processes serving {app}:\n"
+                             f"{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    wait_port(port, 30)
+    return server
 
 
 def main() -> int:
@@ -215,14 +245,20 @@ def main() -> int:
         subprocess.run([CLAIMDESK, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
         article_id, first, last, token = seed(database_url)
         (workdir / "hello.py").write_text(HELLO_APP)
+        (workdir / "gunicorn_bench.py").write_text(BENCH_CONF)
         (workdir / "post.lua").write_text(POST_SCRIPT % {"token": token, "first": first, "last": last})
+        (workdir / "post-without-db.lua").write_text(
+            POST_SCRIPT.replace("/api/v1/claims/", "/api/v1/bench/claims/")
+            % {"token": token, "first": first, "last": last})
         (workdir / "get.lua").write_text(GET_SCRIPT % {"token": token})
 
         runs = [("floor: GET /hello (bare Flask)", "hello:app", "/hello", None),
                 ("GET /api/v1/articles/{id} (50 claims, 150 flags)", "service.wsgi:app",
                  f"/api/v1/articles/{article_id}", workdir / "get.lua"),
                 ("POST /api/v1/claims/{id}/annotations", "service.wsgi:app",
-                 f"/api/v1/claims/{first}/annotations", workdir / "post.lua")]
+                 f"/api/v1/claims/{first}/annotations", workdir / "post.lua"),
+                (WITHOUT_DB, "bench.post_without_db:app", f"/api/v1/bench/claims/{first}/annotations",
+                 workdir / "post-without-db.lua")]
         # Rounds of floor, GET, POST: this machine's speed drifts by a factor of two over minutes (the
         # floor has measured 1,848 to 6,272 requests/s), so each endpoint is compared with the floor
         # measured next to it, and the medians over the rounds are reported.
@@ -231,10 +267,13 @@ def main() -> int:
                 port = free_port()
                 server = gunicorn(app, port, env, workdir, workdir / "gunicorn.log")
                 try:
-                    wait_port(port, 30)
                     headers = {"Authorization": f"Bearer {token}"}
-                    probe = requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10)
-                    if script is None or "POST" not in name:
+                    if name.startswith("POST"):
+                        probe = requests.post(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10,
+                                              json={"verdict": "accurate", "note": "Probe."})
+                        assert probe.status_code == 201, probe.text[:500]
+                    else:
+                        probe = requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=10)
                         assert probe.status_code == 200, probe.text[:500]
                     run_wrk(f"http://127.0.0.1:{port}{path}", 3, args.connections, script)  # warm up
                     time.sleep(1)
@@ -273,7 +312,9 @@ def main() -> int:
         m = summary[name]
         line = (f"  {name}: {m['rps']:.0f} requests/s, p50 {m['p50_ms']} ms, p99 {m['p99_ms']} ms, "
                 f"{m['share_of_floor']:.0%} of the floor")
-        if name != runs[0][0]:
+        if name == WITHOUT_DB:
+            line += ": not judged (a bound on the real POST)"
+        elif name != runs[0][0]:
             met = m["p99_ms"] <= MAX_P99_MS and m["share_of_floor"] >= MIN_SHARE and m["non_2xx"] == 0
             ok &= met
             line += (f": {'met' if met else 'MISSED'} (goals: p99 <= {MAX_P99_MS:.0f} ms, "
