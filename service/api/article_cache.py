@@ -70,14 +70,14 @@ class CachedArticle:
 class ArticleCache:
     """A least-recently-used map from article id to its CachedArticle, bounded in bytes; thread-safe.
 
-    With a `listener`, it also remembers the counts each copy was last checked with, and at which
-    generation (see the module's docstring)."""
+    With a `listener`, it also remembers each copy's JSON with the counts it was last checked with, and
+    at which generation (see the module's docstring)."""
 
     def __init__(self, max_bytes: int, listener: ChannelListener | None = None) -> None:
         self.max_bytes = max_bytes
         self.listener = listener
         self._entries: OrderedDict[int, CachedArticle] = OrderedDict()
-        self._checked: dict[int, tuple[int, dict[int, int]]] = {}  # id: (generation, counts)
+        self._checked: dict[int, tuple[int, bytes]] = {}  # id: (generation, JSON with its counts)
         self._bytes = 0
         self._generation = 0
         self._lock = threading.Lock()
@@ -95,8 +95,8 @@ class ArticleCache:
             self._generation += 1
             self._checked.clear()
 
-    def current(self, article_id: int) -> tuple[CachedArticle, dict[int, int]] | None:
-        """The copy and its counts, if checked since the last change; None means: check it."""
+    def current(self, article_id: int) -> tuple[CachedArticle, bytes] | None:
+        """The copy and its JSON as last checked, if checked since the last change; None means: check it."""
         if self.listener is None or not self.listener.listening:
             return None
         with self._lock:
@@ -107,12 +107,15 @@ class ArticleCache:
             self._entries.move_to_end(article_id)
             return entry, checked[1]
 
-    def checked(self, article_id: int, entry: CachedArticle, counts: dict[int, int], generation: int) -> None:
+    def checked(self, article_id: int, entry: CachedArticle, counts: dict[int, int],
+                generation: int) -> bytes:
         """`entry` and `counts` were read from the database after `generation` was: unless something has
-        changed since, they are current."""
+        changed since, they are current, and the JSON rendered from them (returned) is kept for `current`."""
+        body = entry.render(counts)
         with self._lock:
             if generation == self._generation and self._entries.get(article_id) is entry:
-                self._checked[article_id] = (generation, counts)
+                self._checked[article_id] = (generation, body)
+        return body
 
     def get(self, article_id: int, revision: int) -> CachedArticle | None:
         with self._lock:

@@ -66,8 +66,9 @@ def _no_cache() -> bool:
     return "no-cache" in request.headers.get("Cache-Control", "").lower()
 
 
-def _checked_article(cache: ArticleCache, article_id: int) -> tuple[CachedArticle, dict[int, int]]:
-    """The article's copy, built anew if its revision moved on, and its counts, as the database has them."""
+def _checked_article(cache: ArticleCache, article_id: int) -> tuple[CachedArticle, bytes]:
+    """The article's copy, built anew if its revision moved on, and its JSON with the counts the database
+    has now."""
     session = db_session()
     generation = cache.generation
     revision, counts = service.article_state(session, article_id)
@@ -76,8 +77,7 @@ def _checked_article(cache: ArticleCache, article_id: int) -> tuple[CachedArticl
         article = service.get_article(session, article_id)
         dumped = ArticleSchema().dump(article_detail(session, article))
         entry = cache.put(article_id, CachedArticle.build(article.revision, article_etag(article), dumped))
-    cache.checked(article_id, entry, counts, generation)
-    return entry, counts
+    return entry, cache.checked(article_id, entry, counts, generation)
 
 
 NO_CACHE = {"parameters": [{"in": "header", "name": "Cache-Control", "required": False,
@@ -97,13 +97,9 @@ class Article(MethodView):
         no-cache` to have it checked against the database (see the README's "Article reads")."""
         cache = runtime().article_cache
         current = None if _no_cache() else cache.current(article_id)
-        if current is None:
-            entry, counts = _checked_article(cache, article_id)
-        else:
-            entry, counts = current
+        entry, body = _checked_article(cache, article_id) if current is None else current
         # Returned as a Response, it skips the schema: the cached parts were dumped by it already.
-        return Response(entry.render(counts),
-                        mimetype="application/json", headers={"ETag": entry.etag})
+        return Response(body, mimetype="application/json", headers={"ETag": entry.etag})
 
     @blp.response(204)
     def delete(self, article_id: int):

@@ -57,14 +57,14 @@ def test_an_entry_over_the_budget_is_served_but_not_kept():
 def _checked_cache(listener) -> tuple[ArticleCache, CachedArticle]:
     cache = ArticleCache(1 << 20, listener)
     entry = cache.put(1, CachedArticle.build(1, '"r1.1"', dumped(1, 2)))
-    cache.checked(1, entry, {100: 3}, cache.generation)
+    assert cache.checked(1, entry, {100: 3}, cache.generation) == entry.render({100: 3})
     return cache, entry
 
 
 def test_a_checked_copy_is_current_until_any_article_changes():
     listener = Listener()
     cache, entry = _checked_cache(listener)
-    assert cache.current(1) == (entry, {100: 3})
+    assert cache.current(1) == (entry, entry.render({100: 3}))
     assert cache.current(2) is None
     listener.changed(ARTICLES_CHANNEL)
     assert cache.current(1) is None
@@ -87,7 +87,7 @@ def test_without_a_listener_or_while_it_is_down_every_read_is_checked():
     listener.listening = False
     assert cache.current(1) is None
     listener.listening = True
-    assert cache.current(1) == (entry, {100: 3})
+    assert cache.current(1) == (entry, entry.render({100: 3}))
 
 
 def test_a_new_build_or_an_eviction_drops_the_check():
