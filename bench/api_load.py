@@ -259,9 +259,9 @@ def main() -> int:
                  f"/api/v1/claims/{first}/annotations", workdir / "post.lua"),
                 (WITHOUT_DB, "bench.post_without_db:app", f"/api/v1/bench/claims/{first}/annotations",
                  workdir / "post-without-db.lua")]
-        # Rounds of floor, GET, POST: this machine's speed drifts by a factor of two over minutes (the
-        # floor has measured 1,848 to 6,272 requests/s), so each endpoint is compared with the floor
-        # measured next to it, and the medians over the rounds are reported.
+        # Rounds of floor, GET, POST: this machine's speed drifts over minutes (the floor, both processes
+        # serving, has measured 5,524 to 6,263 requests/s in one day), so each endpoint is compared with
+        # the floor measured next to it, and the medians over the rounds are reported.
         for turn in range(1, args.rounds + 1):
             for name, app, path, script in runs:
                 port = free_port()
