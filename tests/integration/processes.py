@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,6 +78,17 @@ def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap; nothing else to do
         pass
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, failure: Callable[[], str],
+               every: float = 0.25) -> None:
+    """Poll `condition` until it holds; after `timeout` seconds, fail with the message `failure` makes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(every)
+    raise AssertionError(failure())
 
 
 def wait_port(port: int, timeout: float = 10) -> None:

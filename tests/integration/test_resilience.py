@@ -36,6 +36,7 @@ from tests.integration.processes import (
     kill_group,
     spawn,
     stop_group,
+    wait_until,
     web_command,
     worker_command,
 )
@@ -84,12 +85,8 @@ class Stack:
             return conn.execute(query, params).fetchall()
 
     def wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.25)
-        raise AssertionError(f"{what}: not after {timeout}s; {self.statuses()}\n{self.logs()}")
+        wait_until(condition, timeout,
+                   lambda: f"{what}: not after {timeout}s; {self.statuses()}\n{self.logs()}")
 
     def statuses(self) -> dict[str, int]:
         return dict(self.sql("SELECT status, count(*) FROM articles GROUP BY status"))
