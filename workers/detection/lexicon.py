@@ -241,7 +241,9 @@ ANONYMOUS_HEADS = frozenset((
 # Post-modifiers that mark a withheld identity even on a weaker head ("a person close to ...").
 ANONYMOUS_MARKERS = re.compile(
     r"\b(?:familiar with|close to|briefed on|with (?:direct )?knowledge|knowledgeable|not authori[sz]ed|"
-    r"anonymity|anonymously|not to be (?:named|identified)|declined to be (?:named|identified)|"
+    r"anonymity|anonymously|not to be (?:named|identified)|remain (?:anonymous|unnamed|nameless)|"
+    r"(?:not (?:want|wish)(?:ed|ing)? to|declined to|refused to|would not|wouldn't|cannot|can't|could not)"
+    r" be (?:named|identified)|"
     r"on (?:the )?condition (?:of|that)|unnamed|speaking privately|on background)\b", re.IGNORECASE)
 # Heads that only a singular indefinite makes anonymous ("a New Hampshire Republican said").
 SINGULAR_PERSON_HEADS = frozenset((

@@ -7,7 +7,7 @@ from .numbers import find_numbers
 
 # Bump whenever any detector's output changes (tests/unit/detection/test_version.py guards it), so a
 # stored flag always says which rules made it.
-DETECTOR_VERSION = "1.0.0"
+DETECTOR_VERSION = "1.1.0"
 
 
 def detect(text: str) -> list[Flag]:

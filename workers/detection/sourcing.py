@@ -116,7 +116,7 @@ def _head(source: str) -> tuple[str, str, bool]:
         words, lows = words[2:], lows[2:]
     n = 0
     for k, low in enumerate(lows):
-        if low in _HEAD_END and k:
+        if low in _HEAD_END and k and not (low == "think" and lows[k + 1:k + 2] in (["tank"], ["tanks"])):
             break
         n = k
         if words[k].endswith(","):
@@ -148,6 +148,16 @@ def _is_name(token: str) -> bool:
     return token[:1].isupper() and token.lower() not in CAPITALISED_FUNCTION
 
 
+def _bracketed_tag(tokens: list[re.Match], i: int) -> bool:
+    """True when ``tokens[i]`` closes a short tag in brackets right after a word: an organisation's short
+    name, "the Office for National Statistics (ONS)", or a legislator's party and state, "Paul (R-Ky.)"."""
+    if i < 3 or tokens[i].group() != ")" or tokens[i - 2].group() != "(":
+        return False
+    short = tokens[i - 1].group()
+    return short[:1].isupper() and sum(c.isupper() for c in short) >= 2 \
+        and tokens[i - 3].group()[:1].isalnum()
+
+
 def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
     """Index of the first token of the noun phrase ending at ``tokens[i]``, or None if none ends there."""
     word = tokens[i].group()
@@ -163,6 +173,9 @@ def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
         by_evidence = low == "by" and j >= 2 and tokens[j - 2].group().lower() in EVIDENCE_HEADS
         if tokens[j].group().lower() in DETERMINERS and not by_evidence:
             break  # "a 2019 study by the institute" runs on past its inner determiner
+        if _bracketed_tag(tokens, j - 1) and tokens[j - 4].group()[:1].isupper():
+            j -= 4  # "the Institute for Fiscal Studies (IFS) think tank": over the tag in brackets
+            continue
         if not (prev[0].isalnum() or prev[0] == "$"):
             break
         if prev[0].isupper():
@@ -175,6 +188,8 @@ def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
                 and tokens[j].group()[-1:] == "s" and tokens[j].group().islower()
             if not (names or plurals):
                 break
+        elif low == "think" and tokens[j].group().lower() in ("tank", "tanks"):
+            pass  # "the Resolution Foundation think tank": a noun, not the verb
         elif low in STOP_WORDS and low not in DETERMINERS or low in _FORMS \
                 or low.endswith("ed") and tokens[j].group()[:1].isupper():
             break  # "recalled Mr. Obama": a verb before a name ends the phrase
@@ -355,6 +370,12 @@ class _Finder:
             if lemma in _SPEECH:
                 self._inverted(m, cue_end, sent_end)
             return
+        if _bracketed_tag(tokens, i):
+            # "the Office for National Statistics (ONS) said", "Rand Paul (R-Ky.) said": the name speaks.
+            j = _noun_phrase(tokens, i - 3)
+            if j is not None:
+                self._credit(tokens[j].start(), tokens[i - 3].end(), cue_end, cue, lemma, low, skipped)
+            return
         if word in _SEPARATORS:
             if word in ("(", ";"):
                 return
@@ -403,7 +424,7 @@ class _Finder:
         words = source.split()
         if not words or all(w.lower() in DETERMINERS for w in words):
             return
-        first, head, _ = _head(source)
+        first, head, named = _head(source)
         if first in STOP_WORDS and first not in DETERMINERS:
             return
         last = words[-1]
@@ -419,6 +440,8 @@ class _Finder:
         if first == "that" or self.text[max(0, src_start - 5):src_start].endswith("that "):
             return  # "… that Trump called": the reported claim, not the article's sourcing
         subtype = classify(source)
+        if not named and ANONYMOUS_MARKERS.search(self.text, src_end, cue_end - len(cue)):
+            subtype = "anonymous"  # "a teacher, who cannot be named for legal reasons, told"
         evidence = head in EVIDENCE_HEADS
         if lemma not in _SPEECH and not (lemma == "put" and self.text.startswith(" it", cue_end)):
             if lemma in _EVIDENCE and not evidence:

@@ -80,6 +80,30 @@ def test_withheld_sources_are_anonymous():
     assert one("The vote slipped, one party aide said.")[1:] == ("anonymous", "one party aide", "said")
 
 
+def test_a_source_that_did_not_want_to_be_named_is_anonymous():
+    assert one('"It is a disgrace," said one resident, who did not want to be named.') == (
+        "said one resident, who did not want to be named", "anonymous",
+        "one resident", "said")
+    assert one("A teacher, who cannot be named for legal reasons, told the court she was afraid.")[1] \
+        == "anonymous"
+    assert one("A neighbour who wished to remain anonymous said the house had been empty.")[1] == "anonymous"
+
+
+def test_a_short_name_or_party_tag_in_brackets_stays_with_the_source():
+    assert one("Unemployment rose to 4.3%, the Office for National Statistics (ONS) said.") == (
+        "the Office for National Statistics (ONS) said", "named", "the Office for National Statistics",
+        "said")
+    assert one("The bill is dead, Sen. Rand Paul (R-Ky.) said on Sunday.")[2] == "Sen. Rand Paul"
+    assert one("Wages fell, the Institute for Fiscal Studies (IFS) think tank said.")[2] == (
+        "the Institute for Fiscal Studies (IFS) think tank")
+
+
+def test_a_think_tank_is_a_noun():
+    assert one("The Resolution Foundation think tank estimates that wages fell.")[2] == (
+        "The Resolution Foundation think tank")
+    assert one("A think tank report found that wages fell.")[2] == "A think tank report"
+
+
 def test_pronoun_takes_the_subtype_of_the_source_it_refers_to():
     first, second = sourcing("Two officials said the plan had stalled. They added that money ran out.")
     assert (first.subtype, second.text, second.subtype) == ("anonymous", "They added", "anonymous")

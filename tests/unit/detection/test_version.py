@@ -32,6 +32,8 @@ SENTENCES = [
     "Smith, 59, who has led the union since 2015, warned of strikes at 40 sites.",
     "The report, published by the Institute for Fiscal Studies, put the gap at 3.2 tonnes per head.",
     "Reportedly, as many as 19,000 troops had died, while Moscow admitted 1,351.",
+    "Wages fell, the Institute for Fiscal Studies (IFS) think tank said, and Sen. Rand Paul (R-Ky.) agreed.",
+    "A teacher, who cannot be named for legal reasons, told the court she was afraid.",
 ]
 
 
