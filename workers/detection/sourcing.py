@@ -65,7 +65,8 @@ _WITHHELD = re.compile(
 _PARTICLE = re.compile(r"[ \xa0]*(\w+|:)")
 _QUOTE_AHEAD = re.compile(r"[,:]?[ \xa0]*[\"“‘']")
 _AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
-_TOKEN = re.compile(r"[\w$][\w.’'&/-]*|--|[^\w\s]")
+# "2,300" is one token: a thousands separator is no clause comma ("The firm, which employs 2,300 staff,").
+_TOKEN = re.compile(r"[\w$][\w.’'&/-]*(?:(?<=\d),\d{3}(?!\d))*|--|[^\w\s]")
 _CLOSING_QUOTES = frozenset(("”", '"', "''", "’", "'", "»"))
 _SEPARATORS = frozenset((",", "--", "—", "–", "―", "(", ")", ";"))
 # What follows an inverted cue up to the sentence end; abbreviations' dots do not end it.

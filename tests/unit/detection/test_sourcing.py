@@ -98,6 +98,12 @@ def test_a_short_name_or_party_tag_in_brackets_stays_with_the_source():
         "the Institute for Fiscal Studies (IFS) think tank")
 
 
+def test_a_thousands_separator_is_not_a_clause_comma():
+    assert one("The firm, which employs 2,300 staff, said in a filing that it expected losses.")[:3] == (
+        "The firm, which employs 2,300 staff, said", "named", "The firm")
+    assert one("The agency, with 1,200,000 members, said no.")[2] == "The agency"
+
+
 def test_a_think_tank_is_a_noun():
     assert one("The Resolution Foundation think tank estimates that wages fell.")[2] == (
         "The Resolution Foundation think tank")

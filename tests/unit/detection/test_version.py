@@ -34,6 +34,7 @@ SENTENCES = [
     "Reportedly, as many as 19,000 troops had died, while Moscow admitted 1,351.",
     "Wages fell, the Institute for Fiscal Studies (IFS) think tank said, and Sen. Rand Paul (R-Ky.) agreed.",
     "A teacher, who cannot be named for legal reasons, told the court she was afraid.",
+    "The firm, which employs 2,300 staff, said in a filing that it expected losses.",
 ]
 
 
