@@ -190,6 +190,8 @@ _RECENT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _EVERY_BEFORE = re.compile(r"\bevery\s+$", re.IGNORECASE)
+# A sign before a temperature or a rate: "minus 12C", "a fall of -0.3%" (not the hyphen of "2-3").
+_SIGN_BEFORE = re.compile(r"(?:(?<=[\s(])|^)(?:minus\s+|[-−])$", re.IGNORECASE)
 _SHORT_SPANS = frozenset({"seconds", "minutes", "hours", "days", "nights", "weeks", "months"})
 # "every four years" is a schedule, "every 72 minutes" a rate worth checking.
 _CYCLES = frozenset({"years", "decades", "centuries"})
@@ -227,9 +229,12 @@ _HALF_IDIOM_BEFORE = re.compile(
 _HALF_IDIOM_AFTER = re.compile(
     r"-|\s+(?:time|way|hearted|truths?|measures?|brother|sister|life|baked|court|hour|mast)\b", re.IGNORECASE
 )
-# "a third" is a fraction in "a third of voters", an ordinal in "a third term".
+# "a third" is a fraction in "a third of voters" or "a third said no", an ordinal in "a third term".
 _FRACTION_AFTER = re.compile(
-    r"\s+(?:of|in|to|more|less|fewer|as|among|percent|point)\b|\s*(?:[,.;:—–)]|$)", re.IGNORECASE
+    r"\s+(?:of|in|to|more|less|fewer|as|among|percent|point"
+    r"|said|say|says|were|are|have|had|would|will|backed|opposed|supported|voted|agreed|disagreed"
+    r"|thought|think|believe|believed|wanted|want|expect|expected|reported)\b|\s*(?:[,.;:—–)]|$)",
+    re.IGNORECASE,
 )
 _RHETORIC_AFTER = re.compile(
     r"\s+(?:wrong|right|sure|certain|correct|true|false|behind|committed|confident|convinced|accurate|honest"
@@ -317,11 +322,15 @@ def find_numbers(text: str) -> list[Flag]:
             candidate = _half(text, match)
         if candidate is not None:
             candidates.append(candidate)
-    return [
-        Flag("number", c.subtype, c.start, c.end, text[c.start:c.end],
-             {"value": c.value, "unit": c.unit, "approximate": c.approximate})
-        for c in _resolve_ranges(text, candidates)
-    ]
+    flags = []
+    for c in _resolve_ranges(text, candidates):
+        start, value = c.start, c.value
+        sign = _SIGN_BEFORE.search(text, max(0, start - 7), start)
+        if sign is not None and value and c.subtype in ("percent", "measure"):
+            start, value = sign.start(), -value  # "minus 12C", "growth of -0.3%"
+        flags.append(Flag("number", c.subtype, start, c.end, text[start:c.end],
+                          {"value": value, "unit": c.unit, "approximate": c.approximate}))
+    return flags
 
 
 def _before(text: str, index: int) -> str:

@@ -128,6 +128,16 @@ RATIOS = [
     ("There is one doctor per every 2,000 patients.",
      [("one doctor per every 2,000", "ratio", 0.0005, "fraction", False)]),
     ("Demand saw a threefold rise.", [("threefold", "ratio", 3.0, "times", False)]),
+    ("About a third said no, and a quarter opposed it.",
+     [("About a third", "ratio", 0.3333, "fraction", True), ("a quarter", "ratio", 0.25, "fraction", False)]),
+]
+SIGNED = [
+    ("The temperature fell to minus 12C overnight.",
+     [("minus 12C", "measure", -12.0, "degrees Celsius", False)]),
+    ("Lows of −5C are forecast.", [("−5C", "measure", -5.0, "degrees Celsius", False)]),
+    ("Growth was -0.3% in the quarter.", [("-0.3%", "percent", -0.3, "%", False)]),
+    ("Turnout was 60-65% in the pre-2020 polls.",
+     [("60", "percent", 60.0, "%", False), ("65%", "percent", 65.0, "%", False)]),
 ]
 
 VAGUE = [
@@ -157,8 +167,8 @@ TALLIES = [
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + VAGUE + TALLIES,
-    ids=[text for text, _ in COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + VAGUE + TALLIES],
+    ("text", "expected"), COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + SIGNED + VAGUE + TALLIES,
+    ids=[text for text, _ in COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + SIGNED + VAGUE + TALLIES],
 )
 def test_flags(text, expected):
     assert numbers(text) == expected

@@ -35,6 +35,7 @@ SENTENCES = [
     "Wages fell, the Institute for Fiscal Studies (IFS) think tank said, and Sen. Rand Paul (R-Ky.) agreed.",
     "A teacher, who cannot be named for legal reasons, told the court she was afraid.",
     "The firm, which employs 2,300 staff, said in a filing that it expected losses.",
+    "About a third said no as temperatures fell to minus 12C and growth was -0.3%.",
 ]
 
 
