@@ -67,6 +67,9 @@ _QUOTE_AHEAD = re.compile(r"[,:]?[ \xa0]*[\"“‘']")
 _AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
 # "2,300" is one token: a thousands separator is no clause comma ("The firm, which employs 2,300 staff,").
 _TOKEN = re.compile(r"[\w$][\w.’'&/-]*(?:(?<=\d),\d{3}(?!\d))*|--|[^\w\s]")
+# ", Sarah Jones," after a source: the person is named right after the role.
+_APPOSITIVE_NAME = re.compile(
+    r",[ \xa0]+(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \xa0]+)?[A-Z][\w'’-]+(?:[ \xa0][A-Z][\w'’.-]+){1,3}(?=[,.;:])")
 _CLOSING_QUOTES = frozenset(("”", '"', "''", "’", "'", "»"))
 _SEPARATORS = frozenset((",", "--", "—", "–", "―", "(", ")", ";"))
 # What follows an inverted cue up to the sentence end; abbreviations' dots do not end it.
@@ -136,6 +139,9 @@ def classify(source: str) -> str:
         return "named"
     if ANONYMOUS_MARKERS.search(source):
         return "anonymous"
+    if head == "executive" and "chief executive" in source.lower() \
+            and first not in ("a", "an", "one", "another"):
+        return "named"  # "the charity's chief executive": a post one person holds
     if head in SINGULAR_PERSON_HEADS and first in ("a", "an", "one", "another"):
         return "anonymous"
     if head in ANONYMOUS_HEADS and head not in ("democrat", "republican"):
@@ -293,6 +299,8 @@ class _Finder:
             return
         subtype = "vague" if _head(source)[1] in ("reports", "report", "media", "rumours", "rumors") \
             else classify(source)
+        if subtype != "named" and _APPOSITIVE_NAME.match(self.text, end):
+            subtype = "named"  # "according to the charity's chief executive, Sarah Jones, ..."
         self._add(m.start(), end, source, "according to", subtype)
 
     def _label(self, m: re.Match) -> None:

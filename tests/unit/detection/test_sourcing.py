@@ -98,6 +98,14 @@ def test_a_short_name_or_party_tag_in_brackets_stays_with_the_source():
         "the Institute for Fiscal Studies (IFS) think tank")
 
 
+def test_a_post_one_person_holds_or_a_name_after_the_role_is_named():
+    assert one("The charity's chief executive said the cuts would be devastating.")[1:3] == (
+        "named", "The charity's chief executive")
+    assert one("According to the charity's chief executive, Sarah Jones, the cuts would hurt.")[1] == "named"
+    assert one("A chief executive said the cuts would hurt.")[1] == "anonymous"
+    assert one("According to a senior official, the plan is dead.")[1] == "anonymous"
+
+
 def test_a_thousands_separator_is_not_a_clause_comma():
     assert one("The firm, which employs 2,300 staff, said in a filing that it expected losses.")[:3] == (
         "The firm, which employs 2,300 staff, said", "named", "The firm")
