@@ -132,6 +132,21 @@ def _head(source: str) -> tuple[str, str, bool]:
     return lows[0], head, named
 
 
+# A group is identified by the body its members belong to (FLAGGING.md: "Democrats on the committee said"
+# is named), not by a topic ("experts on North Korea") or a quantifier ("some members").
+_MEMBER_HEADS = frozenset((
+    "members", "democrats", "republicans", "researchers", "scientists", "economists", "analysts",
+    "experts", "academics", "lawmakers", "legislators", "leaders", "prosecutors", "lawyers", "doctors",
+    "teachers",
+))
+_OF_A_BODY = re.compile(
+    r"\b(?:of|on|at|from|for|with|in)[ \xa0]+(?:[Tt]he[ \xa0]+)?(?:[A-Z][\w.&'’-]*[ \xa0]+){0,6}"
+    r"(?i:committee|panel|board|council|commission|court|caucus|university|college|institute|school"
+    r"|hospital|department|ministry|agency|bank|party|office|foundation|cent(?:re|er)|trust|society"
+    r"|association|union|fund|authority|company|firm|campaign|administration|senate|house|assembly"
+    r"|parliament|congress|lab|laboratory|organi[sz]ation)\b")
+
+
 def classify(source: str) -> str:
     """'anonymous', 'vague' or 'named' for a non-pronoun source phrase."""
     first, head, named = _head(source)
@@ -146,6 +161,8 @@ def classify(source: str) -> str:
         return "anonymous"
     if head in ANONYMOUS_HEADS and head not in ("democrat", "republican"):
         return "anonymous"
+    if head in _MEMBER_HEADS and first not in VAGUE_DETERMINERS and _OF_A_BODY.search(source):
+        return "named"  # "Democrats on the committee", "researchers at Oxford University": identified
     if head in VAGUE_HEADS or first in VAGUE_DETERMINERS:
         return "vague"
     return "named"
@@ -438,8 +455,12 @@ class _Finder:
             return
         last = words[-1]
         plural = last.endswith("s") and not last.endswith(("ss", "us", "is", "’s", "'s"))
+        # "critics in the Labour Party say": a plural head before a modifier agrees with "say" too (not
+        # with "state" or "report", which are nouns after "the chances in the" as often as verbs).
+        plural_head = head != last.lower() and head.endswith("s") and not head.endswith(("ss", "us", "is")) \
+            and lemma in _SPEECH and f"{form}s" not in NOUN_LIKE
         if form == lemma and form != "put" \
-                and not (plural or skipped & _MODALS or first in ("i", "we", "you")):
+                and not (plural or plural_head or skipped & _MODALS or first in ("i", "we", "you")):
             return  # a bare "state" or "report" after a singular noun is a noun: "Kim's mental state"
         if form.endswith("s") and form != lemma and (plural or first in _POSSESSIVES):
             return  # "his comments on", "their estimates": plural nouns, not verbs

@@ -106,6 +106,15 @@ def test_a_post_one_person_holds_or_a_name_after_the_role_is_named():
     assert one("According to a senior official, the plan is dead.")[1] == "anonymous"
 
 
+def test_a_group_identified_by_its_body_is_named_but_not_by_a_topic_or_a_quantifier():
+    assert one("Democrats on the committee said the vote was rushed.")[1] == "named"
+    assert one("Researchers at Oxford University said the results were encouraging.")[1] == "named"
+    assert one("Experts on North Korea said the test was a warning.")[1] == "vague"
+    assert one("Some members of the committee said the vote was rushed.")[1] == "vague"
+    assert one("Critics in the Labour Party say the plan goes too far.")[1] == "vague"
+    assert sourcing("Its electoral chances in the state have faded.") == []  # "state" is a noun there
+
+
 def test_a_thousands_separator_is_not_a_clause_comma():
     assert one("The firm, which employs 2,300 staff, said in a filing that it expected losses.")[:3] == (
         "The firm, which employs 2,300 staff, said", "named", "The firm")

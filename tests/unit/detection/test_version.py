@@ -37,6 +37,7 @@ SENTENCES = [
     "The firm, which employs 2,300 staff, said in a filing that it expected losses.",
     "About a third said no as temperatures fell to minus 12C and growth was -0.3%.",
     "According to the charity's chief executive, Sarah Jones, the cuts would be devastating.",
+    "Critics in the Labour Party say researchers at Oxford University got it wrong.",
 ]
 
 
