@@ -80,6 +80,11 @@ _OUTLET_AHEAD = re.compile(r"[ \xa0]+((?:the[ \xa0]+)?(?:[A-Z][\w.’'&-]*[ \xa0
 _QUOTE_NEXT = re.compile(r"[,:]?[ \xa0]*[\"“]")
 _NAMING = re.compile(r"[ \xa0]+(?:the[ \xa0]+)?[A-Z]")
 _COMPLEMENT = re.compile(r"[ \xa0]*(?:that\b|[:,\"“‘])")
+# What follows "added" when it adds a thing rather than words: a number or a noun phrase's first word.
+_OBJECT_AHEAD = re.compile(
+    r"[ \xa0]+(?:[$£€]?\d|(?:a|an|another|more|new|some|two|three|four|five|ten|hundreds|thousands|dozens"
+    r"|millions|its|their|his|her|fuel|weight|value|insult)\b)", re.IGNORECASE)
+_QUOTE_BEHIND = re.compile(r"[\"”’'][ \xa0]*$")
 _REPORT_COMPLEMENT = re.compile(r"[ \xa0]+(that|of|suggest\w*|say\w*|said|indicat\w*|claim\w*)\b")
 _SAME_CLAUSE = re.compile(r"[^.;:!?\"“”]{0,80}")
 _WORD = re.compile(r"[A-Za-z][\w’'-]*")
@@ -226,13 +231,26 @@ def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
 _POST_MODIFIER = frozenset(("to", "with", "for", "of", "in", "at", "from", "inside", "within", "on"))
 
 
+# Participles that tie a document to where or by whom it came out: "a study published in The Lancet".
+_PUBLISHED = frozenset(("published", "released", "issued", "conducted", "commissioned", "compiled",
+                        "produced", "obtained", "seen", "leaked"))
+
+
 def _post_modified(tokens: list[re.Match], j: int) -> int:
     """Extend a noun phrase starting at ``tokens[j]`` back over "NOUN PREPOSITION" links, twice at most."""
     for _ in range(2):
-        if j < 2 or tokens[j - 1].group().lower() not in _POST_MODIFIER:
+        if j < 2 or tokens[j - 1].group().lower() not in _POST_MODIFIER | {"by"}:
+            break
+        if tokens[j - 1].group().lower() == "by" and tokens[j - 2].group().lower() not in _PUBLISHED:
             break
         before = tokens[j - 2].group()
         low = before.lower()
+        if low in _PUBLISHED and j >= 3 and tokens[j - 3].group().lower() in EVIDENCE_HEADS:
+            k = _noun_phrase(tokens, j - 3)  # "a study published in The Lancet", "figures released by"
+            if k is None:
+                break
+            j = k
+            continue
         if not before[0].isalnum() or low in STOP_WORDS and low not in ("close",) or low in _FORMS \
                 or low.endswith(("ed", "ing", "ly")) and low not in ("briefed",):
             break
@@ -361,6 +379,9 @@ class _Finder:
             cue_end = nxt.end()
         if lemma in ("ask", "request", "speak") and _WITHHELD.match(text, cue_end):
             return  # "who asked not to be named" withholds a name; it credits nobody
+        if lemma == "add" and _OBJECT_AHEAD.match(text, cue_end) \
+                and not _QUOTE_BEHIND.search(text, max(0, m.start() - 4), m.start()):
+            return  # "the economy added 150,000 jobs" is not speech; '…," added a Democrat' is
         sent_start, sent_end = self.layout.sentence(m.start())
         tokens = list(_TOKEN.finditer(text, max(sent_start, m.start() - 300), m.start()))
         if low in ("reports", "report") and self._report_noun(m, tokens):
@@ -455,10 +476,10 @@ class _Finder:
             return
         last = words[-1]
         plural = last.endswith("s") and not last.endswith(("ss", "us", "is", "’s", "'s"))
-        # "critics in the Labour Party say": a plural head before a modifier agrees with "say" too (not
-        # with "state" or "report", which are nouns after "the chances in the" as often as verbs).
+        # "critics in the Labour Party say", "figures released by the ONS show": a plural head before a
+        # modifier agrees with the verb too (not with "state" or "report", nouns as often as verbs).
         plural_head = head != last.lower() and head.endswith("s") and not head.endswith(("ss", "us", "is")) \
-            and lemma in _SPEECH and f"{form}s" not in NOUN_LIKE
+            and (lemma in _SPEECH or lemma in _EVIDENCE) and f"{form}s" not in NOUN_LIKE
         if form == lemma and form != "put" \
                 and not (plural or plural_head or skipped & _MODALS or first in ("i", "we", "you")):
             return  # a bare "state" or "report" after a singular noun is a noun: "Kim's mental state"

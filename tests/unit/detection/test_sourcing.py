@@ -115,6 +115,21 @@ def test_a_group_identified_by_its_body_is_named_but_not_by_a_topic_or_a_quantif
     assert sourcing("Its electoral chances in the state have faded.") == []  # "state" is a noun there
 
 
+def test_adding_a_thing_is_not_speech_but_adding_words_is():
+    assert sourcing("The U.S. economy added 150,000 jobs in October.") == []
+    assert sourcing("The council added a new clause to the bill.") == []
+    assert one("He added that the plan was dead.")[0] == "He added"
+    assert one('"We will win," added a New Hampshire Democrat.')[1:3] == (
+        "anonymous", "a New Hampshire Democrat")
+
+
+def test_a_document_is_credited_with_where_or_by_whom_it_came_out():
+    assert one("A study published in The Lancet found that the drug works.")[2] == (
+        "A study published in The Lancet")
+    assert one("Figures released by the ONS show prices rose.")[2] == "Figures released by the ONS"
+    assert one("Documents seen by the BBC show the plan was changed.")[2] == "Documents seen by the BBC"
+
+
 def test_a_thousands_separator_is_not_a_clause_comma():
     assert one("The firm, which employs 2,300 staff, said in a filing that it expected losses.")[:3] == (
         "The firm, which employs 2,300 staff, said", "named", "The firm")

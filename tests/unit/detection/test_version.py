@@ -38,6 +38,7 @@ SENTENCES = [
     "About a third said no as temperatures fell to minus 12C and growth was -0.3%.",
     "According to the charity's chief executive, Sarah Jones, the cuts would be devastating.",
     "Critics in the Labour Party say researchers at Oxford University got it wrong.",
+    "The economy added 150,000 jobs, figures released by the ONS show.",
 ]
 
 
