@@ -231,15 +231,17 @@ def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
 _POST_MODIFIER = frozenset(("to", "with", "for", "of", "in", "at", "from", "inside", "within", "on"))
 
 
-# Participles that tie a document to where or by whom it came out: "a study published in The Lancet".
+# Participles that tie a document to where or by whom it came out: "a study published in The Lancet",
+# "figures released by the ONS" (the one place "by" links a phrase to the source before it).
 _PUBLISHED = frozenset(("published", "released", "issued", "conducted", "commissioned", "compiled",
                         "produced", "obtained", "seen", "leaked"))
+_LINKS = _POST_MODIFIER | {"by"}
 
 
 def _post_modified(tokens: list[re.Match], j: int) -> int:
     """Extend a noun phrase starting at ``tokens[j]`` back over "NOUN PREPOSITION" links, twice at most."""
     for _ in range(2):
-        if j < 2 or tokens[j - 1].group().lower() not in _POST_MODIFIER | {"by"}:
+        if j < 2 or tokens[j - 1].group().lower() not in _LINKS:
             break
         if tokens[j - 1].group().lower() == "by" and tokens[j - 2].group().lower() not in _PUBLISHED:
             break
