@@ -501,7 +501,7 @@ def webhooks_group() -> None:
 
 
 def _webhook_events():
-    from service.services.webhooks import EVENTS
+    from service.domain.events import EVENTS
 
     return click.Choice(EVENTS)
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from service.config import Settings
 from service.domain.access import Principal
+from service.domain.events import EVENTS
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
@@ -38,8 +39,6 @@ from service.storage.webhooks import Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("article.flagged", "annotation.created", "annotation.updated", "annotation.deleted",
-          "batch.finished")
 PING = "ping"  # sent on request to one webhook; no one subscribes to it
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"

@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -77,6 +79,18 @@ def test_flag_reads_jsonl_from_a_file(tmp_path):
     result = run(tmp_path, "flag", "in.jsonl", "--output", "out.jsonl")
     assert result.returncode == 0, result.stderr
     check_flag_output((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+
+
+def test_flag_loads_no_database_or_web_stack(tmp_path):
+    """`claimdesk flag` runs in pipelines over thousands of files: it starts without SQLAlchemy or Flask."""
+    script = ("import sys; from service.cli import main; sys.argv = ['claimdesk', 'flag']\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "loaded = sorted(m for m in ('sqlalchemy', 'flask', 'celery') if m in sys.modules)\n"
+              "print(loaded, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", script], input=json.dumps({"id": "a", "text": ARTICLE}),
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 0 and json.loads(result.stdout)["flags"], result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
 def test_flag_reads_jsonl_from_stdin(tmp_path):
