@@ -53,6 +53,7 @@ from service.storage.db import Database  # noqa: E402
 from service.storage.models import Claim  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
+    base_environment,
     connect_pg_admin,
     free_port,
     private_redis,
@@ -250,9 +251,9 @@ def main() -> int:
         stack.callback(shutil.rmtree, workdir, True)
         database_url = stack.enter_context(throwaway_database(connect_pg_admin(), "claimdesk_load"))
         redis = stack.enter_context(private_redis(workdir / "redis"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-        env |= {"DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0), "PYTHONPATH": str(REPO),
-                "CLAIMDESK_INSTANCE_PATH": str(workdir / "instance"), "CLAIMDESK_LOG_LEVEL": "WARNING"}
+        env = base_environment() | {
+            "DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0), "PYTHONPATH": str(REPO),
+            "CLAIMDESK_INSTANCE_PATH": str(workdir / "instance"), "CLAIMDESK_LOG_LEVEL": "WARNING"}
         subprocess.run([CLAIMDESK, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
         article_id, first, last, token = seed(database_url)
         (workdir / "hello.py").write_text(HELLO_APP)

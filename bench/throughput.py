@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import signal
@@ -48,6 +47,7 @@ from service.storage.db import Database  # noqa: E402
 from tests.integration.newsroom import story  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
+    base_environment,
     beat_command,
     connect_pg_admin,
     free_port,
@@ -167,9 +167,9 @@ def main() -> int:
         stack.callback(shutil.rmtree, workdir, True)
         database_url = stack.enter_context(throwaway_database(connect_pg_admin(), "claimdesk_bench"))
         redis = stack.enter_context(private_redis(workdir / "redis"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
-        env |= {"DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0),
-                "CLAIMDESK_INSTANCE_PATH": str(workdir / "instance"), "CLAIMDESK_LOG_LEVEL": "WARNING"}
+        env = base_environment() | {
+            "DATABASE_URL": database_url, "CELERY_BROKER_URL": redis.url(0),
+            "CLAIMDESK_INSTANCE_PATH": str(workdir / "instance"), "CLAIMDESK_LOG_LEVEL": "WARNING"}
         subprocess.run([CLAIMDESK, "migrate"], env=env, cwd=workdir, check=True, capture_output=True)
         token = make_token(database_url)
         port = free_port()

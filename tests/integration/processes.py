@@ -43,6 +43,18 @@ def throwaway_database(admin, prefix: str) -> Iterator[str]:
         admin.close()
 
 
+def base_environment() -> dict[str, str]:
+    """This process's environment without any Claimdesk setting: a child gets exactly the ones it is given."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("CLAIMDESK_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+
+
+def log_tails(workdir: Path) -> str:
+    """The end of every *.log in `workdir`, for a failure message."""
+    return "\n".join(f"--- {p.name}:\n{p.read_text(errors='replace')[-2500:]}"
+                     for p in sorted(workdir.glob("*.log")))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

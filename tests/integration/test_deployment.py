@@ -19,7 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,9 @@ from tests.integration.conftest import _unavailable, postgres_database
 from tests.integration.processes import (
     BIN,
     REDIS_SERVER,
+    base_environment,
     free_port,
+    log_tails,
     private_redis,
     spawn,
     stop_group,
@@ -152,7 +154,9 @@ class Stack:
     port: int
     workdir: Path
     processes: dict[str, subprocess.Popen]
-    logs: Callable[[], str]
+
+    def logs(self) -> str:
+        return log_tails(self.workdir)
 
 
 def succeeds(command: list[str], env: dict[str, str], cwd: Path) -> bool:
@@ -170,15 +174,9 @@ def compose_stack(tmp_path) -> Iterator[Stack]:
         database_url = stack.enter_context(postgres_database())
         redis = stack.enter_context(private_redis(tmp_path / "redis"))
         variables = {"CLAIMDESK_SECRET_KEY": secrets.token_urlsafe(32)}
-        base = {k: v for k, v in os.environ.items()
-                if not k.startswith("CLAIMDESK_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
-        base |= {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "HOSTNAME": socket.gethostname()}
+        base = base_environment() | {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                                     "HOSTNAME": socket.gethostname()}
         processes = {}
-
-        def logs() -> str:
-            return "\n".join(f"--- {p.name}:\n{p.read_text(errors='replace')[-2500:]}"
-                             for p in sorted(tmp_path.glob("*.log")))
-
         env = {}
         for name in startup_order(compose):
             env = base | service_environment(compose, name, variables) | {
@@ -192,7 +190,7 @@ def compose_stack(tmp_path) -> Iterator[Stack]:
             else:
                 processes[name] = spawn(command, env, tmp_path, tmp_path / f"{name}.log")
                 stack.callback(stop_group, processes[name], 15)
-        yield Stack(compose, env, port, tmp_path, processes, logs)
+        yield Stack(compose, env, port, tmp_path, processes)
 
 
 def test_compose_services_start_pass_their_health_checks_and_flag_an_article(compose_stack):

@@ -31,9 +31,11 @@ from tests.integration.processes import (
     CLAIMDESK,
     REDIS_SERVER,
     RedisServer,
+    base_environment,
     beat_command,
     free_port,
     kill_group,
+    log_tails,
     spawn,
     stop_group,
     wait_until,
@@ -77,8 +79,7 @@ class Stack:
         self.processes.clear()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}:\n{p.read_text(errors='replace')[-2500:]}"
-                         for p in sorted(self.workdir.glob("*.log")))
+        return log_tails(self.workdir)
 
     def sql(self, query: str, *params) -> list[tuple]:
         with psycopg.connect(self.database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
@@ -146,13 +147,6 @@ def stack(tmp_path) -> Iterator[Callable[..., Stack]]:
             return stack
 
         yield make
-
-
-def base_environment() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("CLAIMDESK_") and k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
 
 
 def healthy(stack: Stack) -> bool:
