@@ -115,6 +115,16 @@ class Attribution:
     subtype: str
 
 
+def _think_tank(word: str, following: str) -> bool:
+    """"think" before "tank": the noun "think tank" ("the Resolution Foundation think tank"), not the verb."""
+    return word == "think" and following in ("tank", "tanks")
+
+
+def _plural(word: str) -> bool:
+    """A plural noun by its ending: "critics", not "press", "bus", "analysis" or "Trump’s"."""
+    return word.endswith("s") and not word.endswith(("ss", "us", "is", "’s", "'s"))
+
+
 def _head(source: str) -> tuple[str, str, bool]:
     """(first word, head noun, head is a name) of a source phrase; "one of his aides" has head "aides"."""
     words = source.split()
@@ -125,7 +135,7 @@ def _head(source: str) -> tuple[str, str, bool]:
         words, lows = words[2:], lows[2:]
     n = 0
     for k, low in enumerate(lows):
-        if low in _HEAD_END and k and not (low == "think" and lows[k + 1:k + 2] in (["tank"], ["tanks"])):
+        if low in _HEAD_END and k and not _think_tank(low, lows[k + 1] if k + 1 < len(lows) else ""):
             break
         n = k
         if words[k].endswith(","):
@@ -217,8 +227,8 @@ def _noun_phrase(tokens: list[re.Match], i: int) -> int | None:
                 and tokens[j].group()[-1:] == "s" and tokens[j].group().islower()
             if not (names or plurals):
                 break
-        elif low == "think" and tokens[j].group().lower() in ("tank", "tanks"):
-            pass  # "the Resolution Foundation think tank": a noun, not the verb
+        elif _think_tank(low, tokens[j].group().lower()):
+            pass
         elif low in STOP_WORDS and low not in DETERMINERS or low in _FORMS \
                 or low.endswith("ed") and tokens[j].group()[:1].isupper():
             break  # "recalled Mr. Obama": a verb before a name ends the phrase
@@ -477,10 +487,10 @@ class _Finder:
         if first in STOP_WORDS and first not in DETERMINERS:
             return
         last = words[-1]
-        plural = last.endswith("s") and not last.endswith(("ss", "us", "is", "’s", "'s"))
+        plural = _plural(last)
         # "critics in the Labour Party say", "figures released by the ONS show": a plural head before a
         # modifier agrees with the verb too (not with "state" or "report", nouns as often as verbs).
-        plural_head = head != last.lower() and head.endswith("s") and not head.endswith(("ss", "us", "is")) \
+        plural_head = head != last.lower() and _plural(head) \
             and (lemma in _SPEECH or lemma in _EVIDENCE) and f"{form}s" not in NOUN_LIKE
         if form == lemma and form != "put" \
                 and not (plural or plural_head or skipped & _MODALS or first in ("i", "we", "you")):
