@@ -52,10 +52,11 @@ def _caches(settings: Settings, database: Database) -> tuple[ArticleCache, Token
     """The web process's copies of articles and of who tokens stand for. Only PostgreSQL tells a process
     about changes made by the others (web processes, workers, the CLI): elsewhere there is no token cache,
     and every article read is checked against the database."""
+    max_bytes = settings.article_cache_mb * 1024 * 1024
     if database.engine.dialect.name != "postgresql":
-        return ArticleCache(settings.article_cache_mb * 1024 * 1024), None
+        return ArticleCache(max_bytes), None
     listener = ChannelListener(settings.database_url, (AUTH_CHANNEL, ARTICLES_CHANNEL))
-    articles = ArticleCache(settings.article_cache_mb * 1024 * 1024, listener)
+    articles = ArticleCache(max_bytes, listener)
     # This process's own writes reach its article copies at commit, before the response goes out; the
     # notification comes a moment later.
     event.listen(database.sessionmaker, "after_commit", lambda _session: articles.changed())

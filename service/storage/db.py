@@ -76,9 +76,8 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         # For requests that only read. Each statement commits on its own, so a read costs no BEGIN and
         # no ROLLBACK round trip; it sees what it would have seen inside a READ COMMITTED transaction,
-        # where every statement takes a fresh snapshot anyway. Its own pool of autocommit connections:
-        # switching a pooled connection to autocommit and back on every checkout cost a tenth of a
-        # cached article read's CPU.
+        # where every statement takes a fresh snapshot anyway. Its own pool of autocommit connections
+        # spares switching a pooled connection to autocommit and back on every checkout.
         self.read_engine = make_engine(url, autocommit=True)
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
