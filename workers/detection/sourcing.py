@@ -492,10 +492,15 @@ class _Finder:
         # modifier agrees with the verb too (not with "state" or "report", nouns as often as verbs).
         plural_head = head != last.lower() and _plural(head) \
             and (lemma in _SPEECH or lemma in _EVIDENCE) and f"{form}s" not in NOUN_LIKE
-        if form == lemma and form != "put" \
-                and not (plural or plural_head or skipped & _MODALS or first in ("i", "we", "you")):
+        # "Mr. Grassley and Mr. Leahy say": two sources joined are plural, whatever the last one's ending.
+        joined = lemma in _SPEECH and "and" in words[1:-1]
+        if form == lemma and form != "put" and not (
+                plural or plural_head or joined or skipped & _MODALS or first in ("i", "we", "you")):
             return  # a bare "state" or "report" after a singular noun is a noun: "Kim's mental state"
-        if form.endswith("s") and form != lemma and (plural or first in _POSSESSIVES):
+        # A capitalised last word is a name's, not a plural noun: "the Commission on Presidential Debates says",
+        # "the United States says".
+        plural_noun = plural and not last[:1].isupper()
+        if form.endswith("s") and form != lemma and (plural_noun or first in _POSSESSIVES):
             return  # "his comments on", "their estimates": plural nouns, not verbs
         if form in NOUN_LIKE and not self._verb_follows(cue_end) and (
                 not last[:1].isupper() or last.lower() in GROUP_ADJECTIVES or "’" in source or "'" in source):

@@ -209,3 +209,16 @@ def test_many_according_to_cues_in_one_run_on_sentence_each_get_a_bounded_span()
     text = "according to " * 3000
     found = sourcing(text)
     assert found and all(f.end - f.start <= len("according to ") + MAX_SOURCE_CHARS for f in found)
+
+
+def test_two_sources_joined_agree_with_a_plural_verb():
+    assert one("Mr. Grassley and Mr. Leahy say the programme is abused.")[:3] == (
+        "Mr. Grassley and Mr. Leahy say", "named", "Mr. Grassley and Mr. Leahy")
+    assert sourcing("Bread and butter issues dominate.") == []
+
+
+def test_a_name_ending_in_s_is_singular():
+    assert one("The nonpartisan Commission on Presidential Debates says the debate will go ahead.")[2] == (
+        "The nonpartisan Commission on Presidential Debates")
+    assert one("The United States says it will act.")[:2] == ("The United States says", "named")
+    assert sourcing("His comments on the matter were clear.") == []

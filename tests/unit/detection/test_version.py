@@ -39,6 +39,7 @@ SENTENCES = [
     "According to the charity's chief executive, Sarah Jones, the cuts would be devastating.",
     "Critics in the Labour Party say researchers at Oxford University got it wrong.",
     "The economy added 150,000 jobs, figures released by the ONS show.",
+    "Mr. Grassley and Mr. Leahy say the Commission on Presidential Debates says little.",
 ]
 
 
