@@ -95,8 +95,8 @@ MAX_SOURCE_CHARS = 240
 _FORWARD_CLAUSE = re.compile(r"[^,.;:!?\n\"“”()—–]+")
 # Words after a source's head noun: "officials in the FBI", "a person close to", "experts I spoke to".
 _HEAD_END = (STOP_WORDS - {"and", "or"}) | frozenset((
-    "close", "familiar", "briefed", "involved", "interviewed", "speaking", "knowledgeable", "inside",
-    "outside", "across", "near", "—", "–", "--", "(", "i",
+    "close", "familiar", "briefed", "involved", "interviewed", "speaking", "talking", "writing",
+    "knowledgeable", "inside", "outside", "across", "near", "—", "–", "--", "(", "i",
 ))
 _CLASS_NOUNS = SINGULAR_PERSON_HEADS | ANONYMOUS_HEADS | VAGUE_HEADS | {"democrats", "republicans"}
 # "-ing" forms that attribute after a comma ("…, adding"); "asking"/"questioning" there are not speech.
@@ -120,9 +120,16 @@ def _think_tank(word: str, following: str) -> bool:
     return word == "think" and following in ("tank", "tanks")
 
 
+# Where a clause opens: the sentence start, a comma or a semicolon, "and", "but", "while".
+_CLAUSE_OPENS = re.compile(r"(?:^|[,;:—–(“”\"‘’]|\b(?:and|but|while|yet|whereas))[ \xa0]*$")
+_IRREGULAR_PLURALS = frozenset(("people", "police", "men", "women", "children"))
+_STANDING_FOR_PEOPLE = frozenset(("some", "many", "others", "most", "few", "several", "one", "another"))
+
+
 def _plural(word: str) -> bool:
-    """A plural noun by its ending: "critics", not "press", "bus", "analysis" or "Trump’s"."""
-    return word.endswith("s") and not word.endswith(("ss", "us", "is", "’s", "'s"))
+    """A plural noun: "critics" or "people", not "press", "bus", "analysis" or "Trump’s"."""
+    return word.endswith("s") and not word.endswith(("ss", "us", "is", "’s", "'s")) \
+        or word.lower() in _IRREGULAR_PLURALS
 
 
 def _head(source: str) -> tuple[str, str, bool]:
@@ -246,6 +253,8 @@ _POST_MODIFIER = frozenset(("to", "with", "for", "of", "in", "at", "from", "insi
 _PUBLISHED = frozenset(("published", "released", "issued", "conducted", "commissioned", "compiled",
                         "produced", "obtained", "seen", "leaked"))
 _LINKS = _POST_MODIFIER | {"by"}
+# "a source speaking to Fox News said": whom the source spoke to, not who spoke.
+_TALKING = frozenset(("speaking", "talking", "writing"))
 
 
 def _post_modified(tokens: list[re.Match], j: int) -> int:
@@ -257,6 +266,13 @@ def _post_modified(tokens: list[re.Match], j: int) -> int:
             break
         before = tokens[j - 2].group()
         low = before.lower()
+        if low in _TALKING and tokens[j - 1].group().lower() == "to" and j >= 3:
+            k = _noun_phrase(tokens, j - 3)  # "another intelligence source speaking to Fox News": the source
+            if k is None or tokens[k].group().lower() not in DETERMINERS \
+                    and not tokens[k].group()[:1].isupper():
+                break
+            j = k
+            continue
         if low in _PUBLISHED and j >= 3 and tokens[j - 3].group().lower() in EVIDENCE_HEADS:
             k = _noun_phrase(tokens, j - 3)  # "a study published in The Lancet", "figures released by"
             if k is None:
@@ -482,6 +498,7 @@ class _Finder:
         source = self.text[src_start:src_end].strip(" ,\xa0")
         words = source.split()
         if not words or all(w.lower() in DETERMINERS for w in words):
+            self._quantifier(words, src_start, cue_end, cue, lemma, form)
             return
         first, head, named = _head(source)
         if first in STOP_WORDS and first not in DETERMINERS:
@@ -497,8 +514,8 @@ class _Finder:
         if form == lemma and form != "put" and not (
                 plural or plural_head or joined or skipped & _MODALS or first in ("i", "we", "you")):
             return  # a bare "state" or "report" after a singular noun is a noun: "Kim's mental state"
-        # A capitalised last word is a name's, not a plural noun: "the Commission on Presidential Debates says",
-        # "the United States says".
+        # A capitalised last word is a name's, not a plural noun: "the Commission on Presidential Debates
+        # says", "the United States says".
         plural_noun = plural and not last[:1].isupper()
         if form.endswith("s") and form != lemma and (plural_noun or first in _POSSESSIVES):
             return  # "his comments on", "their estimates": plural nouns, not verbs
@@ -519,6 +536,21 @@ class _Finder:
         if form == "called" and last[:1].islower() and _NAMING.match(self.text, cue_end):
             return  # "a group called the Fund": naming, not speaking
         self._add(src_start, cue_end, source, cue, subtype)
+
+    def _quantifier(self, words: list[str], src_start: int, cue_end: int, cue: str, lemma: str,
+                    form: str) -> None:
+        """"Some say", "others said", "another said": a quantifier alone stands for people. Those are
+        unspecified (vague), one of them an unnamed individual (anonymous, as "one official said")."""
+        alone = words[0].lower() if len(words) == 1 else None
+        if alone not in _STANDING_FOR_PEOPLE or lemma not in _SPEECH and lemma not in _BELIEF:
+            return
+        singular = alone in ("one", "another")
+        if form == lemma if singular else form != lemma and form.endswith("s"):
+            return  # "one say", "many says": not a subject and its verb
+        sent_start = self.layout.sentence(src_start)[0]
+        if not _CLAUSE_OPENS.search(self.text, max(sent_start, src_start - 8), src_start):
+            return  # "no one said", "the one said to be", "only one said": not a subject on its own
+        self._add(src_start, cue_end, words[0], cue, "anonymous" if singular else "vague")
 
     def _verb_follows(self, cue_end: int) -> bool:
         """True when the words after a cue read as its complement: "that", a colon, a comma or a quote."""

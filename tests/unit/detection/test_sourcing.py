@@ -222,3 +222,27 @@ def test_a_name_ending_in_s_is_singular():
         "The nonpartisan Commission on Presidential Debates")
     assert one("The United States says it will act.")[:2] == ("The United States says", "named")
     assert sourcing("His comments on the matter were clear.") == []
+
+
+def test_a_quantifier_alone_is_a_source_where_a_clause_opens():
+    assert one("Some say the plan is flawed.") == ("Some say", "vague", "Some", "say")
+    assert [f.subtype for f in sourcing("Voters were split: some said yes, others said no.")] == [
+        "vague", "vague"]
+    assert one("“It was bad,” one said.")[1:3] == ("anonymous", "one")
+    found = sourcing("One said the plan was bad; another said it was good.")
+    assert [(f.text, f.subtype) for f in found] == [("One said", "anonymous"), ("another said", "anonymous")]
+    for text in ("No one said a word.", "The house was one said to be haunted.",
+                 "Of the 12 members, only one said yes.", "Few says so."):
+        assert sourcing(text) == [], text
+
+
+def test_irregular_plurals_agree_with_a_bare_speech_verb():
+    assert one("Police say the man was armed.")[:2] == ("Police say", "named")
+    assert one("People familiar with the matter say the deal is close.")[1:3] == (
+        "anonymous", "People familiar with the matter")
+
+
+def test_whom_a_source_spoke_to_stays_with_the_source():
+    assert one("Another intelligence source speaking to Fox News said the probe was wide.")[:2] == (
+        "Another intelligence source speaking to Fox News said", "anonymous")
+    assert one("A senior official talking to reporters said the deal was off.")[1] == "anonymous"

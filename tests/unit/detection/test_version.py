@@ -40,6 +40,7 @@ SENTENCES = [
     "Critics in the Labour Party say researchers at Oxford University got it wrong.",
     "The economy added 150,000 jobs, figures released by the ONS show.",
     "Mr. Grassley and Mr. Leahy say the Commission on Presidential Debates says little.",
+    "Some say police were slow; one said a source speaking to Fox News was wrong.",
 ]
 
 
