@@ -107,6 +107,8 @@ SPEECH_VERBS: tuple[tuple[str, ...], ...] = (
 # Verbs that attribute only when a document, survey or finding body is the subject ("a poll shows").
 EVIDENCE_VERBS: tuple[tuple[str, ...], ...] = (
     ("learn", "learns", "learned", "learning", "learnt"),
+    # "The BBC understands that …": a newsroom's own unnamed sourcing, credited to the newsroom.
+    ("understand", "understands", "understood", "understanding"),
     ("show", "shows", "showed", "showing", "shown"),
     ("find", "finds", "found", "finding"),
     ("put", "puts", "put", "putting"),
@@ -267,6 +269,12 @@ VAGUE_HEADS = frozenset((
 ))
 VAGUE_DETERMINERS = frozenset(("many", "some", "several", "most", "other", "others", "few", "numerous",
                                "various", "all", "countless", "certain"))
+# Newsrooms, by the last word of their name or what they are: "The BBC has learned", "Sky News understands".
+NEWSROOM_HEADS = frozenset((
+    "observer", "post", "times", "journal", "guardian", "bbc", "news", "reuters", "telegraph", "independent",
+    "politico", "axios", "bloomberg", "cnn", "itv", "press", "herald", "tribune", "gazette", "chronicle",
+    "economist", "newspaper", "paper", "magazine", "outlet", "broadcaster", "network", "website",
+))
 # Subjects whose cue is a finding rather than speech: "a 2014 study found", "polls show".
 EVIDENCE_HEADS = frozenset((
     "study", "studies", "poll", "polls", "survey", "surveys", "report", "reports", "analysis", "analyses",
@@ -277,8 +285,8 @@ EVIDENCE_HEADS = frozenset((
     "chart", "map", "paper", "assessment", "forecast", "projections", "model", "tally", "count", "results",
     "evidence", "test", "tests", "experiment", "trial", "committee", "commission", "inspector", "watchdog",
     "authorities", "agency", "department", "ministry", "office", "bureau", "association", "institute",
-    "observer", "post", "times", "journal", "guardian", "bbc", "newspaper", "magazine", "outlet",
-))
+    "newspaper", "magazine", "outlet",
+)) | NEWSROOM_HEADS
 
 def verb_forms(table: Iterable[tuple[str, ...]]) -> dict[str, str]:
     """Every inflected form in ``table`` mapped to its base form."""

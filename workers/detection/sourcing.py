@@ -17,6 +17,7 @@ from .lexicon import (
     EVIDENCE_VERBS,
     GROUP_ADJECTIVES,
     LABEL_STOP,
+    NEWSROOM_HEADS,
     NOUN_LIKE,
     PARTICIPLES_AFTER,
     PARTICLE_CUES,
@@ -150,7 +151,8 @@ def _head(source: str) -> tuple[str, str, bool]:
     while n > 0 and lows[n].endswith("ed") and not words[n][:1].isupper():
         n -= 1  # "a report released last year": the head is "report"
     head = lows[n]
-    named = words[n][:1].isupper() and head not in _CLASS_NOUNS and head.strip("s") not in GROUP_ADJECTIVES
+    named = words[n][:1].isupper() and (head not in _CLASS_NOUNS or head == "press") \
+        and head.strip("s") not in GROUP_ADJECTIVES  # "the press" is vague, "the Associated Press" named
     return lows[0], head, named
 
 
@@ -528,6 +530,8 @@ class _Finder:
         if not named and ANONYMOUS_MARKERS.search(self.text, src_end, cue_end - len(cue)):
             subtype = "anonymous"  # "a teacher, who cannot be named for legal reasons, told"
         evidence = head in EVIDENCE_HEADS
+        if lemma == "understand" and head not in NEWSROOM_HEADS:
+            return  # "Sky News understands that …" is sourcing; "scientists now understand how …" is not
         if lemma not in _SPEECH and not (lemma == "put" and self.text.startswith(" it", cue_end)):
             if lemma in _EVIDENCE and not evidence:
                 return

@@ -246,3 +246,16 @@ def test_whom_a_source_spoke_to_stays_with_the_source():
     assert one("Another intelligence source speaking to Fox News said the probe was wide.")[:2] == (
         "Another intelligence source speaking to Fox News said", "anonymous")
     assert one("A senior official talking to reporters said the deal was off.")[1] == "anonymous"
+
+
+def test_a_newsroom_that_understands_or_has_learned_is_the_source():
+    assert one("Sky News understands the deal is close.") == (
+        "Sky News understands", "named", "Sky News", "understands")
+    assert one("POLITICO has learned that the talks collapsed.")[:2] == ("POLITICO has learned", "named")
+    assert sourcing("Scientists now understand how the virus spreads.") == []
+    assert one("It is understood the talks broke down.")[:2] == ("It is understood", "vague")
+
+
+def test_the_press_is_vague_but_a_press_agency_is_named():
+    assert one("The Associated Press reported that five died.")[1] == "named"
+    assert one("The press reported that five died.")[1] == "vague"

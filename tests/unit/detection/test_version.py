@@ -41,6 +41,7 @@ SENTENCES = [
     "The economy added 150,000 jobs, figures released by the ONS show.",
     "Mr. Grassley and Mr. Leahy say the Commission on Presidential Debates says little.",
     "Some say police were slow; one said a source speaking to Fox News was wrong.",
+    "Sky News understands the Associated Press reported it first.",
 ]
 
 
