@@ -150,6 +150,7 @@ _LABEL_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _CAPITAL_BEFORE = re.compile(r"[A-Z][\w&.'’-]*\s+$")
+_POSSESSIVE_ENDS = ("'s", "’s", "s'", "s’")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]['\"”’)\]]*\s+|\n\s*|[\"“‘'(\[—–]\s*)$")
 # "Covid-19", "F-16", "2004-5"; a lower-case word before the hyphen makes a compound: "can't-win-36-to-40".
 _NAME_HYPHEN_BEFORE = re.compile(r"(?:\b[\w'’]*[A-Z][\w'’]*|\bcovid|\d{4})-$")
@@ -229,9 +230,10 @@ _HALF_IDIOM_BEFORE = re.compile(
 _HALF_IDIOM_AFTER = re.compile(
     r"-|\s+(?:time|way|hearted|truths?|measures?|brother|sister|life|baked|court|hour|mast)\b", re.IGNORECASE
 )
-# "a third" is a fraction in "a third of voters" or "a third said no", an ordinal in "a third term".
+# "a third" is a fraction in "a third of voters", "a third said no" or "up by a fifth since 2021", an
+# ordinal in "a third term".
 _FRACTION_AFTER = re.compile(
-    r"\s+(?:of|in|to|more|less|fewer|as|among|percent|point"
+    r"\s+(?:of|in|to|more|less|fewer|as|among|percent|point|since|on|over|from|compared|last|this"
     r"|said|say|says|were|are|have|had|would|will|backed|opposed|supported|voted|agreed|disagreed"
     r"|thought|think|believe|believed|wanted|want|expect|expected|reported)\b|\s*(?:[,.;:—–)]|$)",
     re.IGNORECASE,
@@ -346,9 +348,11 @@ def _capital_mid_sentence(text: str, index: int) -> bool:
 
 
 def _inside_name(text: str, index: int) -> bool:
-    """A capitalised word mid-sentence just before a numeral makes it part of a name."""
+    """A capitalised word mid-sentence just before a numeral makes it part of a name, unless it is a
+    possessive: the number belongs to it ("the Premier League's 20 clubs"), not to a name ("Boeing 737")."""
     capital = _CAPITAL_BEFORE.search(_before(text, index))
-    return capital is not None and not _is_sentence_start(text, index - len(capital.group(0)))
+    return capital is not None and not capital.group(0).rstrip().endswith(_POSSESSIVE_ENDS) \
+        and not _is_sentence_start(text, index - len(capital.group(0)))
 
 
 def _vague(text: str, match: re.Match, currency: str) -> _Candidate | None:

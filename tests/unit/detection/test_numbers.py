@@ -21,6 +21,8 @@ def numbers(text: str) -> list[tuple]:
 
 COUNTS = [
     ("The fire destroyed 1,351 homes.", [("1,351", "count", 1351.0, None, False)]),
+    ("The Premier League's 20 clubs and the Democrats' 12 senators agreed.",
+     [("20", "count", 20.0, None, False), ("12", "count", 12.0, None, False)]),
     ("Two officials resigned on the spot.", [("Two", "count", 2.0, None, False)]),
     ("The club now has twenty-five members.", [("twenty-five", "count", 25.0, None, False)]),
     ("A dozen pupils were sent home.", [("A dozen", "count", 12.0, None, False)]),
@@ -113,6 +115,8 @@ MEASURES = [
 
 RATIOS = [
     ("Half of the staff left.", [("Half", "ratio", 0.5, "fraction", False)]),
+    ("Prices have risen by a fifth since 2021 and sales are down by a quarter on last year.",
+     [("a fifth", "ratio", 0.2, "fraction", False), ("a quarter", "ratio", 0.25, "fraction", False)]),
     ("Their hours were cut in half.", [("half", "ratio", 0.5, "fraction", False)]),
     ("Rents have doubled.", [("doubled", "ratio", 2.0, "times", False)]),
     ("The rival's profit was halved.", [("halved", "ratio", 0.5, "times", False)]),
@@ -175,6 +179,7 @@ def test_flags(text, expected):
 
 
 NOT_NUMBERS = [
+    "The Boeing 737 Max was grounded before Labour's 2019 manifesto and a third term on Monday.",
     "The report came out on 8 Apr 2022 at 08:40.",
     "The summit opens on Sept. 11 and closes on March 22.",
     "The poll ran from Sept. 16-19 and again from Oct. 3 to 6.",

@@ -42,6 +42,7 @@ SENTENCES = [
     "Mr. Grassley and Mr. Leahy say the Commission on Presidential Debates says little.",
     "Some say police were slow; one said a source speaking to Fox News was wrong.",
     "Sky News understands the Associated Press reported it first.",
+    "The Premier League's 20 clubs say costs rose by a fifth since 2021.",
 ]
 
 
