@@ -285,7 +285,6 @@ EVIDENCE_HEADS = frozenset((
     "chart", "map", "paper", "assessment", "forecast", "projections", "model", "tally", "count", "results",
     "evidence", "test", "tests", "experiment", "trial", "committee", "commission", "inspector", "watchdog",
     "authorities", "agency", "department", "ministry", "office", "bureau", "association", "institute",
-    "newspaper", "magazine", "outlet",
 )) | NEWSROOM_HEADS
 
 def verb_forms(table: Iterable[tuple[str, ...]]) -> dict[str, str]:

@@ -552,7 +552,7 @@ class _Finder:
         if form == lemma if singular else form != lemma and form.endswith("s"):
             return  # "one say", "many says": not a subject and its verb
         sent_start = self.layout.sentence(src_start)[0]
-        if not _CLAUSE_OPENS.search(self.text, max(sent_start, src_start - 8), src_start):
+        if not _CLAUSE_OPENS.search(self.text[max(sent_start, src_start - 8):src_start]):
             return  # "no one said", "the one said to be", "only one said": not a subject on its own
         self._add(src_start, cue_end, words[0], cue, "anonymous" if singular else "vague")
 

@@ -226,6 +226,8 @@ def test_a_name_ending_in_s_is_singular():
 
 def test_a_quantifier_alone_is_a_source_where_a_clause_opens():
     assert one("Some say the plan is flawed.") == ("Some say", "vague", "Some", "say")
+    assert one("The vote was close. Some say it was rigged.")[:2] == ("Some say", "vague")
+    assert one("The vote was close.\n\nMany said it was rigged.")[:2] == ("Many said", "vague")
     assert [f.subtype for f in sourcing("Voters were split: some said yes, others said no.")] == [
         "vague", "vague"]
     assert one("“It was bad,” one said.")[1:3] == ("anonymous", "one")

@@ -43,6 +43,7 @@ SENTENCES = [
     "Some say police were slow; one said a source speaking to Fox News was wrong.",
     "Sky News understands the Associated Press reported it first.",
     "The Premier League's 20 clubs say costs rose by a fifth since 2021.",
+    "The vote was close. Some say it was rigged.",
 ]
 
 
