@@ -614,6 +614,8 @@ class _Finder:
             return None
         for n, (a, b) in enumerate(parts):
             words = [t.group() for t in tokens[a:b]]
+            if all(w.isdigit() for w in words):
+                continue  # "Mrs Jones, 72, from Leeds, told": an age between the name and the cue
             bare_name = all(_is_name(w) or w.lower() in ("of", "and", "&", "de") for w in words)
             if bare_name and n > 0 or bare_name and len(parts) > 1 and n == 0 and len(words) <= 4:
                 return tokens[a].start(), tokens[b - 1].end()

@@ -261,3 +261,8 @@ def test_a_newsroom_that_understands_or_has_learned_is_the_source():
 def test_the_press_is_vague_but_a_press_agency_is_named():
     assert one("The Associated Press reported that five died.")[1] == "named"
     assert one("The press reported that five died.")[1] == "vague"
+
+
+def test_an_age_between_the_name_and_the_cue_is_passed_over():
+    assert one("Mrs Jones, 72, from Leeds, told the Guardian she had waited.")[:3] == (
+        "Mrs Jones, 72, from Leeds, told", "named", "Mrs Jones")
