@@ -106,6 +106,13 @@ _END_OF_ARTICLE = re.compile(
     r"|explore more(?: on these topics)?)[:.]?",
     re.IGNORECASE,
 )
+# Headings of a list of links inside the article ("Read more:" over two related headlines): the list runs
+# to the next line that reads as a sentence.
+_LINK_LIST = re.compile(
+    r"(?:read more|read next|see also|also read|related|more on this(?: story)?|more on this topic"
+    r"|recommended reading|you may have missed)[:.]?",
+    re.IGNORECASE,
+)
 _ABOUT_THE_AUTHOR = re.compile(r"about the (?:author|writer)s?:?", re.IGNORECASE)
 
 
@@ -224,15 +231,19 @@ def _end_of_body(lines: list[str], first_body: int) -> int:
 
 
 def _drop_link_lists(lines: list[str], keep: list[bool], first_body: int) -> None:
-    """After an end-of-article heading ("Most read"), drop everything up to the next real paragraph."""
-    skipping = False
+    """After an end-of-article heading ("Most read"), drop everything up to the next real paragraph; after
+    a link-list heading ("Read more:"), the headlines up to the next line that reads as a sentence."""
+    body_again = None
     for i in range(first_body + 1, len(lines)):
         if _END_OF_ARTICLE.fullmatch(lines[i]):
-            skipping = True
+            body_again = _is_full_paragraph
             keep[i] = False
-        elif skipping:
-            if _is_full_paragraph(lines[i]):
-                skipping = False
+        elif _LINK_LIST.fullmatch(lines[i]):
+            body_again = body_again or _is_sentence
+            keep[i] = False
+        elif body_again is not None:
+            if body_again(lines[i]):
+                body_again = None
             else:
                 keep[i] = False
 

@@ -397,6 +397,23 @@ def test_clean_text_drops_link_lists_after_an_end_heading() -> None:
     )
 
 
+def test_clean_text_drops_the_headlines_under_read_more_but_not_the_short_paragraph_after_them() -> None:
+    raw = ("The library will stay open.\n\n"
+           "Read more:\n\n"
+           "Reeves under pressure as growth stalls\n\n"
+           "Inflation rises to 3.6% in shock jump\n\n"
+           "The motion passed by 41 votes to 19.\n\n"
+           "Funding gap\n\n"
+           "A second vote will be held next month.")
+
+    assert clean_text(raw).body == (
+        "The library will stay open.\n\n"
+        "The motion passed by 41 votes to 19.\n\n"
+        "Funding gap\n\n"
+        "A second vote will be held next month."
+    )
+
+
 def test_clean_text_cuts_at_about_the_author() -> None:
     raw = ("The library will stay open.\n\n"
            "About the author\n\n"
