@@ -433,7 +433,8 @@ def _numeral(text: str, match: re.Match, currency: str) -> _Candidate | None:
     number, hedged = match["num"], match["hedge"] is not None
     start, end = match.start(), match.end()
     scale = number_value(match["scale"]) if match["scale"] else 1.0
-    value = number_value(number) * scale
+    # 15 significant digits drop binary rounding's tail: "£8.2bn" is 8200000000.0, not 8199999999.999999.
+    value = float(f"{number_value(number) * scale:.15g}")
     subtype, unit, value = _describe(text, match, value, currency)
     if subtype is None:
         return None

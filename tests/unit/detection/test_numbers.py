@@ -113,6 +113,11 @@ MEASURES = [
       ("23", "measure", 23.0, "years of age", False)]),
 ]
 
+SCALED = [
+    ("It cost £8.2bn, and debt reached 4.35 trillion.",
+     [("£8.2bn", "money", 8_200_000_000.0, "GBP", False),
+      ("4.35 trillion", "count", 4_350_000_000_000.0, None, False)]),
+]
 RATIOS = [
     ("Half of the staff left.", [("Half", "ratio", 0.5, "fraction", False)]),
     ("Prices have risen by a fifth since 2021 and sales are down by a quarter on last year.",
@@ -170,10 +175,10 @@ TALLIES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + SIGNED + VAGUE + TALLIES,
-    ids=[text for text, _ in COUNTS + PERCENTS + MONEY + MEASURES + RATIOS + SIGNED + VAGUE + TALLIES],
-)
+FLAGGED = COUNTS + PERCENTS + MONEY + SCALED + MEASURES + RATIOS + SIGNED + VAGUE + TALLIES
+
+
+@pytest.mark.parametrize(("text", "expected"), FLAGGED, ids=[text for text, _ in FLAGGED])
 def test_flags(text, expected):
     assert numbers(text) == expected
 
