@@ -168,7 +168,9 @@ _OF_A_BODY = re.compile(
     r"(?i:committee|panel|board|council|commission|court|caucus|university|college|institute|school"
     r"|hospital|department|ministry|agency|bank|party|office|foundation|cent(?:re|er)|trust|society"
     r"|association|union|fund|authority|company|firm|campaign|administration|senate|house|assembly"
-    r"|parliament|congress|lab|laboratory|organi[sz]ation)\b")
+    r"|parliament|congress|lab|laboratory|organi[sz]ation)\b"
+    # "economists at Capital Economics", "researchers at MIT": what follows "at" is the body's name
+    r"|\bat[ \xa0]+(?:[Tt]he[ \xa0]+)?[A-Z][\w.&'’-]*")
 
 
 def classify(source: str) -> str:

@@ -45,7 +45,7 @@ SENTENCES = [
     "The Premier League's 20 clubs say costs rose by a fifth since 2021.",
     "The vote was close. Some say it was rigged.",
     "Mrs Jones, 72, from Leeds, told the Guardian she had waited 14 months.",
-    "Debt interest rose to £8.2bn.",
+    "Debt interest rose to £8.2bn, economists at Capital Economics said.",
 ]
 
 
