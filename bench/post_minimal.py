@@ -2,11 +2,11 @@
 POST /api/v1/minimal/claims/{id}/annotations on a bare Flask app.
 
 It keeps only what no version of the endpoint can drop: the bearer token is checked against the one the
-bench made (a dict lookup, no database), the body is validated and the answer dumped with the product's
+bench made (its hash, in memory: no database), the body is validated and the answer dumped with the product's
 own schemas, and the annotation, its history entry, the webhook deliveries and the claim's counter are
 written durably, in one prepared statement and one round trip (data-modifying CTEs, autocommit), with the
 product's triggers firing as for the real POST. It leaves out everything else the product does around a
-request: rate limits, request ids, security headers, problem+json errors, the after-commit hooks (webhook
+request: rate limits, the session, security headers, problem+json errors, the after-commit hooks (webhook
 tasks, the article cache). Not part of the product: gunicorn loads it only in the bench, and its
 throughput is an upper bound for any POST on this stack and this machine.
 """
@@ -23,6 +23,7 @@ from flask import Flask, abort, jsonify, request
 
 from service.config import Settings
 from service.schemas.annotations import AnnotationCreateSchema, AnnotationSchema
+from service.services.annotations import annotation_etag
 
 app = Flask(__name__)
 # The verdict validator reads the configured scale from the app, as in the product.
@@ -83,5 +84,5 @@ def annotate(claim_id: int):
     annotation = SimpleNamespace(**dict(zip(_COLUMNS, row, strict=True)))
     response = jsonify(_DUMP.dump(annotation))
     response.status_code = 201
-    response.headers["ETag"] = f'"a{annotation.id}.{annotation.version}"'
+    response.headers["ETag"] = annotation_etag(annotation)
     return response
