@@ -282,7 +282,7 @@ EVIDENCE_HEADS = frozenset((
     "documents", "document", "figures", "statistics", "numbers", "estimates", "estimate", "census",
     "video", "footage", "photos", "images", "transcript", "filings", "filing", "letter", "memo",
     "judge", "court", "panel", "jury", "researchers", "investigators", "scientists", "auditors", "slide",
-    "chart", "map", "paper", "assessment", "forecast", "projections", "model", "tally", "count", "results",
+    "chart", "map", "assessment", "forecast", "projections", "model", "tally", "count", "results",
     "evidence", "test", "tests", "experiment", "trial", "committee", "commission", "inspector", "watchdog",
     "authorities", "agency", "department", "ministry", "office", "bureau", "association", "institute",
 )) | NEWSROOM_HEADS
