@@ -163,18 +163,31 @@ class Settings:
                 Path(self.broker_transport_options[key]).mkdir(parents=True, exist_ok=True)
 
     def session_secret(self) -> str:
-        """CLAIMDESK_SECRET_KEY, or one made once and kept in the instance folder (embedded default)."""
+        """CLAIMDESK_SECRET_KEY, or one made once and kept in the instance folder (embedded default).
+
+        The web processes start at once and each asks for it, so the file appears whole or not at all:
+        the key is written to a file of this process's own, then hard-linked into place, which fails if
+        another process got there first (and then its key is the one read). A file created empty and
+        written afterwards could be read in between: that process signed sessions with no key and
+        answered 500 to every form."""
         if self.secret_key:
             return self.secret_key
         path = self.instance_path / "secret_key"
         if not path.exists():
             self.instance_path.mkdir(parents=True, exist_ok=True)
-            # O_EXCL: two processes starting at once must not each write a different key.
+            draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+                try:
+                    os.link(draft, path)
+                except FileExistsError:
+                    pass  # another process's key is in place: use it
+            finally:
+                draft.unlink()
+        key = path.read_text().strip()
+        if len(key) < 16:
+            raise ValueError(f"{path} holds no usable session key (under 16 characters): delete it to have "
+                             "a new one made, or set CLAIMDESK_SECRET_KEY")
+        return key

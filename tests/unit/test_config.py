@@ -69,3 +69,40 @@ def test_the_organisation_and_public_address_exports_name():
     assert settings.public_url == "https://desk.example/claimdesk"
     with pytest.raises(ValueError, match=r"CLAIMDESK_PUBLIC_URL must be an http\(s\) URL"):
         Settings.from_env({"CLAIMDESK_PUBLIC_URL": "desk.example"})
+
+
+def test_the_session_key_is_made_once_and_kept(tmp_path):
+    settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance")})
+    key = settings.session_secret()
+    assert len(key) >= 16
+    assert Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance")}).session_secret() == key
+    assert [p.name for p in (tmp_path / "instance").iterdir()] == ["secret_key"]  # no draft left behind
+    assert Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path),
+                              "CLAIMDESK_SECRET_KEY": "from-the-environment"}).session_secret() \
+        == "from-the-environment"
+
+
+def test_a_process_asking_while_another_writes_the_key_reads_a_whole_one(tmp_path, monkeypatch):
+    """The web processes start together. One asking while another is still writing the key must get a
+    whole key, the same one: it used to read the file created but still empty, and signed no sessions."""
+    import secrets
+
+    instance = str(tmp_path / "instance")
+    token_urlsafe = secrets.token_urlsafe
+    meanwhile: list[str] = []
+
+    def another_process_asks(n: int) -> str:
+        if not meanwhile:
+            meanwhile.append("")  # asks once, while this process is writing its key
+            meanwhile[0] = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": instance}).session_secret()
+        return token_urlsafe(n)
+
+    monkeypatch.setattr(secrets, "token_urlsafe", another_process_asks)
+    key = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": instance}).session_secret()
+    assert len(meanwhile[0]) >= 16 and key == meanwhile[0]
+
+
+def test_an_empty_session_key_file_is_refused_with_what_to_do(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ValueError, match="delete it to have a new one made, or set CLAIMDESK_SECRET_KEY"):
+        Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path)}).session_secret()
