@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from markupsafe import escape
 from marshmallow import EXCLUDE, ValidationError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from service.api import auth
@@ -69,8 +71,27 @@ def _page_globals() -> dict[str, Any]:
 
 @bp.errorhandler(HTTPException)
 def _error_page(error: HTTPException) -> tuple[str, int]:
-    # Pages answer with pages; the API keeps its problem+json (this handler covers this blueprint only).
-    return render_template("web/error.html", error=error), error.code or 500
+    # Pages answer with pages; the API keeps its problem+json (these handlers cover this blueprint only).
+    try:
+        return render_template("web/error.html", error=error), error.code or 500
+    except Exception:  # the page itself failed (say, no session to read): the message, unstyled
+        log.exception("the error page could not be rendered")
+        page = f"<!doctype html><h1>{escape(error.name)}</h1><p>{escape(error.description)}</p>"
+        return page, error.code or 500
+
+
+@bp.errorhandler(OperationalError)
+def _database_down_page(error: OperationalError) -> tuple[str, int, dict[str, str]]:
+    log.error("database unavailable: %s", error.orig)
+    page, status = _error_page(ServiceUnavailable("The database is unavailable; try again in a few seconds."))
+    return page, status, {"Retry-After": "5"}
+
+
+@bp.errorhandler(Exception)
+def _unexpected_page(error: Exception) -> tuple[str, int]:
+    log.exception("unhandled error on a desk page")
+    return _error_page(InternalServerError("Something went wrong on our side; it has been logged. "
+                                           "Go back and try again."))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,7 +7,9 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from service.web import views
 from service.web.highlight import render_body
 from service.web.views import safe_next
 from tests.web.conftest import PASSWORD, csrf_of, log_in
@@ -277,6 +279,40 @@ def test_an_unknown_article_is_an_html_404(browser):
     response = browser.get("/articles/999")
     assert response.status_code == 404
     assert response.mimetype == "text/html" and "There is no article 999." in response.get_data(as_text=True)
+
+
+def test_an_unexpected_failure_on_a_page_is_an_html_500_and_logged(browser, add_article, monkeypatch, caplog):
+    article_id = add_article(BODY, words=WORDS)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in the desk")
+
+    monkeypatch.setattr(views.desk, "desk_article", broken)
+    response = browser.get(f"/articles/{article_id}")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Something went wrong on our side; it has been logged." in page and "Back to the queue" in page
+    assert "a bug in the desk" not in page
+    assert any(r.exc_info and "a bug in the desk" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_a_database_outage_on_a_page_is_an_html_503_with_retry_after(browser, monkeypatch):
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(views.desk, "outlets", down)
+    response = browser.get("/")
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "5"
+    assert "The database is unavailable; try again in a few seconds." in response.get_data(as_text=True)
+
+
+def test_a_page_that_cannot_even_render_its_error_still_answers_html(app):
+    # Without a session key no page can carry its CSRF token, the error page included.
+    app.config["SECRET_KEY"] = None
+    response = app.test_client().get("/login")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
 
 
 def test_pages_carry_the_security_headers_and_no_inline_code(browser, add_article):
