@@ -10,3 +10,6 @@ threads = 4
 timeout = 300
 graceful_timeout = 30
 accesslog = "-"
+# gunicorn 27's control socket is unused here, and its default path ($HOME/.gunicorn/gunicorn.ctl) is one
+# per user: every Claimdesk on the host (a second instance, the tests' services) would take it over.
+control_socket_disable = True
