@@ -106,3 +106,25 @@ def test_an_empty_session_key_file_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "secret_key").write_text("")
     with pytest.raises(ValueError, match="delete it to have a new one made, or set CLAIMDESK_SECRET_KEY"):
         Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path)}).session_secret()
+
+
+def _ask_for_the_session_key(instance: str, barrier, keys) -> None:
+    barrier.wait()
+    keys.put(Settings.from_env({"CLAIMDESK_INSTANCE_PATH": instance}).session_secret())
+
+
+def test_two_processes_starting_at_once_get_the_same_whole_key(tmp_path):
+    """gunicorn's workers boot together on a new instance; the old code gave one of them no key most times."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(20):
+        barrier, keys = context.Barrier(2), context.Queue()
+        askers = [context.Process(target=_ask_for_the_session_key,
+                                  args=(str(tmp_path / str(attempt)), barrier, keys)) for _ in range(2)]
+        for process in askers:
+            process.start()
+        got = [keys.get(timeout=30), keys.get(timeout=30)]
+        for process in askers:
+            process.join(timeout=30)
+        assert len(got[0]) >= 16 and got[0] == got[1], f"attempt {attempt}: {got}"
