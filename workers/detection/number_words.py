@@ -31,7 +31,7 @@ def fraction_denominator(word: str) -> int:
 
 def number_value(phrase: str) -> float:
     """The value of a numeral or number-word phrase: "1,351", "4 1/2", "two hundred and fifty thousand",
-    "four-and-a-half", "half a million", "two dozen", "3.5bn"."""
+    "four-and-a-half", "half a million", "three quarters of a million", "two dozen", "3.5bn"."""
     total = current = 0.0
     for token in _TOKEN.findall(phrase.lower()):
         if token[0].isdigit() and "/" in token:
@@ -45,6 +45,8 @@ def number_value(phrase: str) -> float:
             current += SMALL[token]
         elif token == "half":
             current += 0.5
+        elif token.rstrip("s") in FRACTIONS:
+            current = (current or 1.0) / fraction_denominator(token)  # "a quarter of a million"
         elif token in ("a", "an"):
             # "a million" is one million; in "half a million" and "four and a half" the "a" adds nothing.
             current = current or 1.0

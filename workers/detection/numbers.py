@@ -38,9 +38,13 @@ _DIGITS = (
 )
 _SIMPLE = rf"(?:(?<![\w.,/:#@])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)\b|{_SMALL_WORD})"
 _SCALE_WORDS = r"(?:hundred|thousand|million|billion|trillion|dozen)\b"
+_BIG_SCALE = r"(?:million|billion|trillion)\b"
+# "a quarter of a million", "three-quarters of a billion": one number each, 250,000 and 750,000,000.
+_FRACTION_OF_SCALE = _alt(*(rf"{count}[\s-](?:quarters?|thirds?)\s+of\s+an?(?=\s+{_BIG_SCALE})"
+                            for count in ("an?", "one", "two", "three")))
 # "a million" and "half a dozen" are numbers; a lone "a" is not, so a scale or a unit must follow.
 _NUMBER = (
-    rf"(?P<num>{_DIGITS}|{_WORD_NUMBER}|"
+    rf"(?P<num>{_FRACTION_OF_SCALE}|{_DIGITS}|{_WORD_NUMBER}|"
     + _alt(
         rf"an?(?=\s+{_SCALE_WORDS})",
         rf"half\s+an?(?=\s+(?:{_SCALE_WORDS}|(?:percentage|point|hour|mile|day|week|month|year|decade|century"
@@ -74,7 +78,7 @@ _FRACTION = r"(?:halves|half|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths
 _RATIO = (
     rf"(?P<ratio>(?P<rn>{_SIMPLE})(?:\s+|-)(?:in|out\s+of|of\s+every)(?:\s+|-)(?:every\s+)?"
     rf"(?!(?:1[5-9]|20)\d\d\b)(?P<rd>{_SIMPLE})"
-    rf"|(?P<fn>{_alt('an?')}|{_SMALL_WORD}|\d+)[\s-](?P<fd>{_FRACTION})"
+    rf"|(?P<fn>{_alt('an?')}|{_SMALL_WORD}|\d+)[\s-](?P<fd>{_FRACTION})(?!\s+of\s+an?\s+{_BIG_SCALE})"
     rf"|[Oo]ne\s+(?:[a-z-]+\s+){{1,2}}(?:per(?:\s+every)?|for\s+every)\s+(?P<pd>{_SIMPLE})"
     "|(?P<mult>" + _alt(
         "twice", "thrice", "doubled", "doubling", "double", "tripled", "tripling", "triple", "trebled",

@@ -117,6 +117,13 @@ SCALED = [
     ("It cost £8.2bn, and debt reached 4.35 trillion.",
      [("£8.2bn", "money", 8_200_000_000.0, "GBP", False),
       ("4.35 trillion", "count", 4_350_000_000_000.0, None, False)]),
+    # A fraction of a scale is one number, not a ratio and a count.
+    ("A quarter of a million people fled.", [("A quarter of a million", "count", 250_000.0, None, False)]),
+    ("Three-quarters of a billion pounds went on roads.",
+     [("Three-quarters of a billion pounds", "money", 750_000_000.0, "GBP", False)]),
+    ("It spent about a third of a billion dollars.",
+     [("about a third of a billion dollars", "money", 333_333_333.333333, "USD", True)]),
+    ("Three quarters of the staff left.", [("Three quarters", "ratio", 0.75, "fraction", False)]),
 ]
 RATIOS = [
     ("Half of the staff left.", [("Half", "ratio", 0.5, "fraction", False)]),
@@ -243,7 +250,8 @@ def test_no_text_no_flags():
 
 @pytest.mark.parametrize(("phrase", "value"), [
     ("1,351", 1351.0), ("4 1/2", 4.5), ("two hundred and fifty thousand", 250000.0), ("four-and-a-half", 4.5),
-    ("half a million", 500000.0), ("two dozen", 24.0), ("3.5bn", 3.5e9), ("forty-three", 43.0), ("7½", 7.5),
+    ("half a million", 500000.0), ("a quarter of a million", 250000.0), ("two dozen", 24.0), ("3.5bn", 3.5e9),
+    ("forty-three", 43.0), ("7½", 7.5),
 ])
 def test_number_value(phrase, value):
     assert number_value(phrase) == value
