@@ -39,16 +39,19 @@ _DIGITS = (
 _SIMPLE = rf"(?:(?<![\w.,/:#@])(?:\d{{1,3}}(?:,\d{{3}})+|\d+)\b|{_SMALL_WORD})"
 _SCALE_WORDS = r"(?:hundred|thousand|million|billion|trillion|dozen)\b"
 _BIG_SCALE = r"(?:million|billion|trillion)\b"
-# "a quarter of a million", "three-quarters of a billion": one number each, 250,000 and 750,000,000.
-_FRACTION_OF_SCALE = _alt(*(rf"{count}[\s-](?:quarters?|thirds?)\s+of\s+an?(?=\s+{_BIG_SCALE})"
+# What "half a" can measure, as in "half a million", "half an hour".
+_A_UNIT = r"(?:percentage|point|hour|mile|day|week|month|year|decade|century|minute|second)\b"
+# "a quarter of a million", "three-quarters of a billion", "a quarter of a century": one number each, not a
+# ratio and then a count (250,000, 750,000,000 and 0.25 centuries).
+_OF_A = rf"\s+of\s+an?\s+(?:{_BIG_SCALE}|{_A_UNIT})"
+_FRACTION_OF_SCALE = _alt(*(rf"{count}[\s-](?:quarters?|thirds?)(?={_OF_A})\s+of\s+an?"
                             for count in ("an?", "one", "two", "three")))
 # "a million" and "half a dozen" are numbers; a lone "a" is not, so a scale or a unit must follow.
 _NUMBER = (
     rf"(?P<num>{_FRACTION_OF_SCALE}|{_DIGITS}|{_WORD_NUMBER}|"
     + _alt(
         rf"an?(?=\s+{_SCALE_WORDS})",
-        rf"half\s+an?(?=\s+(?:{_SCALE_WORDS}|(?:percentage|point|hour|mile|day|week|month|year|decade|century"
-        r"|minute|second)\b))",
+        rf"half\s+an?(?=\s+(?:{_SCALE_WORDS}|{_A_UNIT}))",
     )
     + rf")(?P<scale>(?:[\s-]+{_SCALE_WORDS})+|(?<=\d)(?:million|billion|trillion)\b"
     r"|(?<=\d)(?i:bn|mn|tn|m|k|b)\b)?(?P<plus>\+|-plus\b|-odd\b)?"
@@ -78,7 +81,7 @@ _FRACTION = r"(?:halves|half|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths
 _RATIO = (
     rf"(?P<ratio>(?P<rn>{_SIMPLE})(?:\s+|-)(?:in|out\s+of|of\s+every)(?:\s+|-)(?:every\s+)?"
     rf"(?!(?:1[5-9]|20)\d\d\b)(?P<rd>{_SIMPLE})"
-    rf"|(?P<fn>{_alt('an?')}|{_SMALL_WORD}|\d+)[\s-](?P<fd>{_FRACTION})(?!\s+of\s+an?\s+{_BIG_SCALE})"
+    rf"|(?P<fn>{_alt('an?')}|{_SMALL_WORD}|\d+)[\s-](?P<fd>{_FRACTION})(?!{_OF_A})"
     rf"|[Oo]ne\s+(?:[a-z-]+\s+){{1,2}}(?:per(?:\s+every)?|for\s+every)\s+(?P<pd>{_SIMPLE})"
     "|(?P<mult>" + _alt(
         "twice", "thrice", "doubled", "doubling", "double", "tripled", "tripling", "triple", "trebled",

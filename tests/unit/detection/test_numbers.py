@@ -124,6 +124,9 @@ SCALED = [
     ("It spent about a third of a billion dollars.",
      [("about a third of a billion dollars", "money", 333_333_333.333333, "USD", True)]),
     ("Three quarters of the staff left.", [("Three quarters", "ratio", 0.75, "fraction", False)]),
+    ("He ruled for a quarter of a century and spoke for three quarters of an hour.",
+     [("a quarter of a century", "measure", 0.25, "centuries", False),
+      ("three quarters of an hour", "measure", 0.75, "hours", False)]),
 ]
 RATIOS = [
     ("Half of the staff left.", [("Half", "ratio", 0.5, "fraction", False)]),
@@ -194,6 +197,7 @@ NOT_NUMBERS = [
     "The Boeing 737 Max was grounded before Labour's 2019 manifesto and a third term on Monday.",
     "The report came out on 8 Apr 2022 at 08:40.",
     "The summit opens on Sept. 11 and closes on March 22.",
+    "A quarter of a century ago, and half a century before that, the mill closed.",
     "The poll ran from Sept. 16-19 and again from Oct. 3 to 6.",
     "The law dates from 1993 and was revised in the 1990s.",
     "The first days of the war were the worst; it was her second visit.",
