@@ -53,7 +53,7 @@ from service.domain.access import ROLE_SCOPES, Role  # noqa: E402
 from service.services import accounts  # noqa: E402
 from service.services.articles import Submission, submit_article  # noqa: E402
 from service.services.flagging import store_flags  # noqa: E402
-from service.storage.db import Database  # noqa: E402
+from service.storage.db import Database, libpq_url  # noqa: E402
 from service.storage.models import Claim  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
@@ -162,7 +162,7 @@ def seed(database_url: str) -> tuple[int, int, int, str]:
 
 def psql(database_url: str, query: str) -> str:
     """One value from `query`, by psql."""
-    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    url = libpq_url(database_url)
     answer = subprocess.run(["psql", url, "-tAc", query], capture_output=True, text=True, check=True)
     return answer.stdout.strip()
 

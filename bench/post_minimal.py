@@ -24,6 +24,7 @@ from flask import Flask, abort, jsonify, request
 from service.config import Settings
 from service.schemas.annotations import AnnotationCreateSchema, AnnotationSchema
 from service.services.annotations import annotation_etag
+from service.storage.db import libpq_url
 
 app = Flask(__name__)
 # The verdict validator reads the configured scale from the app, as in the product.
@@ -62,7 +63,7 @@ _local = threading.local()
 def _connection() -> psycopg.Connection:
     """One autocommit connection per gunicorn thread; statements are prepared from their first use."""
     if getattr(_local, "connection", None) is None:
-        url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+        url = libpq_url(os.environ["DATABASE_URL"])
         _local.connection = psycopg.connect(url, autocommit=True, prepare_threshold=0)
     return _local.connection
 

@@ -43,7 +43,7 @@ import requests  # noqa: E402
 
 from service.domain.access import ROLE_SCOPES, Role  # noqa: E402
 from service.services import accounts  # noqa: E402
-from service.storage.db import Database  # noqa: E402
+from service.storage.db import Database, libpq_url  # noqa: E402
 from tests.integration.newsroom import story  # noqa: E402
 from tests.integration.processes import (  # noqa: E402
     CLAIMDESK,
@@ -232,7 +232,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 profiler.kill()
 
-        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with psycopg.connect(libpq_url(database_url)) as conn:
             rows = conn.execute("SELECT created_at, flagged_at, status FROM articles WHERE batch_id = %s",
                                 (batch_id,)).fetchall()
             flags = conn.execute("SELECT count(*) FROM flags").fetchone()[0]

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import make_url
+
+from service.storage.db import libpq_url
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,7 @@ class ChannelListener:
     """
 
     def __init__(self, database_url: str, channels: tuple[str, ...], check_every: float = 5.0) -> None:
-        self.conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False)
+        self.conninfo = libpq_url(database_url)
         self.channels = channels
         self.check_every = check_every
         self._subscribers: dict[str, list[Callable[[], None]]] = {channel: [] for channel in channels}

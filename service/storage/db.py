@@ -5,9 +5,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def libpq_url(database_url: str) -> str:
+    """The SQLAlchemy URL ("postgresql+psycopg://...") as libpq, psycopg.connect and psql take it."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def make_engine(url: str, autocommit: bool = False) -> Engine:

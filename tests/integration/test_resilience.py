@@ -24,7 +24,7 @@ import requests
 
 from service.domain.access import ROLE_SCOPES, Role
 from service.services import accounts
-from service.storage.db import Database
+from service.storage.db import Database, libpq_url
 from tests.integration.conftest import _unavailable, postgres_database
 from tests.integration.newsroom import story
 from tests.integration.processes import (
@@ -82,7 +82,7 @@ class Stack:
         return log_tails(self.workdir)
 
     def sql(self, query: str, *params) -> list[tuple]:
-        with psycopg.connect(self.database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with psycopg.connect(libpq_url(self.database_url)) as conn:
             return conn.execute(query, params).fetchall()
 
     def wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
