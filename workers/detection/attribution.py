@@ -4,11 +4,13 @@ from __future__ import annotations
 import re
 
 from .layout import Layout
+from .lexicon import EVIDENCE_VERBS, verb_forms
 from .model import Flag
 from .quotes import QuoteSpan, find_quote_spans, quote_subtype
 from .sourcing import Attribution, find_attributions, sentence_subject
 
 _PRONOUN_SOURCES = frozenset(("he", "she", "it", "they", "who", "which"))
+_EVIDENCE_CUES = frozenset(verb_forms(EVIDENCE_VERBS))
 _CLOSERS = "\"'”’»"
 # What may sit between a quote and the attribution right after it: '," he said', '" – Peskov added'.
 _JOINER = re.compile(r"[ \t\xa0,.;:!?—–-]{0,4}")
@@ -42,7 +44,10 @@ def _speakers(text: str, layout: Layout, spans: list[QuoteSpan],
     for span in spans:
         while a_index < len(attributions) and attributions[a_index].end <= span.start:
             a_index += 1
-        before = attributions[a_index - 1] if a_index else None
+        # The attribution ending nearest before the quote: one that encloses another ("The report, which
+        # Smith said was flawed, found") starts first but ends last.
+        nearest = max(range(max(0, a_index - 3), a_index), key=lambda k: attributions[k].end, default=None)
+        before = attributions[nearest] if nearest is not None else None
         after = next((a for a in attributions[a_index:] if a.start >= span.end), None)
         paragraph = layout.paragraph_index(span.start)
         sentence_start = layout.sentence(span.start)[0]
@@ -58,7 +63,7 @@ def _speakers(text: str, layout: Layout, spans: list[QuoteSpan],
             link = None
         elif before is not None and (before.start >= sentence_start
                                      or text[before.end:span.start].rstrip().endswith(":")):
-            link = _main_clause(text, attributions, a_index - 1, sentence_start)
+            link = _main_clause(text, attributions, nearest, sentence_start)
         elif after is not None and after.start < sentence_end:
             link = after
         elif before is not None and layout.paragraph_index(before.start) == paragraph:
@@ -81,9 +86,17 @@ def _main_clause(text: str, attributions: list[Attribution], nearest: int,
     """The attribution a quote belongs to among those before it in its sentence.
 
     A pronoun or relative one ("Lynch said she recalled …", "told a woman who suggested …", "what he
-    called …") hangs off the sentence's main clause, whose source the quote is credited to.
+    called …") hangs off the sentence's main clause, whose source the quote is credited to. So does a
+    finding reported by a speaker ("Reyes said the figures showed “…”"): figures utter no words.
     """
     link = attributions[nearest]
+    if _evidence(link):
+        for k in range(nearest - 1, -1, -1):
+            if attributions[k].start < sentence_start:
+                break
+            earlier = attributions[k]
+            if earlier.source and not _evidence(earlier) and earlier.end <= link.start:
+                return _main_clause(text, attributions, k, sentence_start)
     opening = text[link.start:link.start + 6].split(" ")[0].lower()
     if (link.source or "").lower() not in _PRONOUN_SOURCES and opening not in _PRONOUN_SOURCES:
         return link
@@ -98,3 +111,8 @@ def _main_clause(text: str, attributions: list[Attribution], nearest: int,
         if subject is not None and text[subject[0]:subject[1]].lower() not in _PRONOUN_SOURCES:
             return Attribution(link.start, link.end, text[subject[0]:subject[1]], link.cue, link.subtype)
     return link
+
+
+def _evidence(attribution: Attribution) -> bool:
+    """Whether the cue reports a finding ("showed", "found"), not words someone said."""
+    return attribution.cue.rsplit(" ", 1)[-1].lower() in _EVIDENCE_CUES

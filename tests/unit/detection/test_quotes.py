@@ -91,3 +91,16 @@ def test_a_quote_without_attribution_has_no_speaker():
     [q] = quotes("The word “resilience” appears twice.")
     assert q.attrs == {"speaker": None, "cue": None}
     assert q.subtype == "partial"
+
+
+def test_a_finding_reported_by_a_speaker_is_credited_to_the_speaker():
+    # Figures utter no words: the quoted words are the spokesman's.
+    [q] = quotes('Spokesman Tom Reyes said the figures showed "an economy that keeps on delivering".')
+    assert q.attrs == {"speaker": "Spokesman Tom Reyes", "cue": "said"}
+    [q] = quotes('A 2014 study found "significant harm" in the sample.')
+    assert q.attrs == {"speaker": "A 2014 study", "cue": "found"}
+
+
+def test_an_attribution_enclosing_another_keeps_its_quote():
+    [q] = quotes('The report, which Smith said was flawed, found "no evidence" of fraud.')
+    assert q.attrs == {"speaker": "The report", "cue": "found"}
