@@ -54,10 +54,16 @@ def _speakers(text: str, layout: Layout, spans: list[QuoteSpan],
         sentence_end = layout.sentence(max(span.start, span.end - 1))[1]
         link: Attribution | None = None
         continues = run_open and span.opens_paragraph and paragraph == previous_paragraph + 1
-        ends_sentence = text[span.start:span.end].rstrip(_CLOSERS)[-1:] in ".!?"
+        # A sentence ends inside the quote ('… fragile."') or just after it, British style ('… fragile".').
+        ends_sentence = text[span.start:span.end].rstrip(_CLOSERS)[-1:] in ".!?" \
+            or after is not None and any(mark in text[span.end:after.start] for mark in ".!?")
+        # '… told the BBC the figures were “a turning point”, adding: “…”': "adding:" opens the next quote;
+        # this one is the earlier attribution's.
+        introduces_next = text.startswith(":", after.end) if after is not None else False
         if after is not None and _JOINER.fullmatch(text, span.end, after.start) \
                 and not (ends_sentence and text[after.start].isupper() and not text.startswith(
-                    after.cue, after.start)):
+                    after.cue, after.start)) \
+                and not (introduces_next and before is not None and before.start >= sentence_start):
             link = after
         elif continues:
             link = None

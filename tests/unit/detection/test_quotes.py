@@ -104,3 +104,18 @@ def test_a_finding_reported_by_a_speaker_is_credited_to_the_speaker():
 def test_an_attribution_enclosing_another_keeps_its_quote():
     [q] = quotes('The report, which Smith said was flawed, found "no evidence" of fraud.')
     assert q.attrs == {"speaker": "The report", "cue": "found"}
+
+
+def test_a_full_stop_after_the_closing_mark_ends_the_sentence():
+    # British style puts the stop outside: the next sentence's speaker is not this quote's.
+    first, second = quotes('The think tank said it was "welcome but fragile". Ann Roy, its analyst, said '
+                           'it was "too early".')
+    assert first.attrs == {"speaker": "The think tank", "cue": "said"}
+    assert second.attrs == {"speaker": "Ann Roy", "cue": "said"}
+
+
+def test_an_attribution_opening_the_next_quote_leaves_this_one_to_its_own():
+    first, second = quotes('The minister told the BBC the figures were "a turning point", adding: '
+                           '"We are doing it."')
+    assert first.attrs == {"speaker": "The minister", "cue": "told"}
+    assert second.attrs == {"speaker": "The minister", "cue": "adding"}
