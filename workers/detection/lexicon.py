@@ -43,6 +43,7 @@ SPEECH_VERBS: tuple[tuple[str, ...], ...] = (
     ("pledge", "pledges", "pledged", "pledging"),
     ("promise", "promises", "promised", "promising"),
     ("predict", "predicts", "predicted", "predicting"),
+    ("forecast", "forecasts", "forecast", "forecasting", "forecasted"),
     ("estimate", "estimates", "estimated", "estimating"),
     ("testify", "testifies", "testified", "testifying"),
     ("mention", "mentions", "mentioned", "mentioning"),

@@ -171,6 +171,9 @@ _OF_A_BODY = re.compile(
     r"|parliament|congress|lab|laboratory|organi[sz]ation)\b"
     # "economists at Capital Economics", "researchers at MIT": what follows "at" is the body's name
     r"|\bat[ \xa0]+(?:[Tt]he[ \xa0]+)?[A-Z][\w.&'’-]*")
+# "economists polled by Reuters", "voters surveyed by YouGov": people identified by the poll that asked them.
+_POLLED_BY = re.compile(
+    r"\b(?:polled|surveyed|questioned|canvassed)[ \xa0]+by[ \xa0]+(?:[Tt]he[ \xa0]+)?[A-Z]")
 
 
 def classify(source: str) -> str:
@@ -189,6 +192,8 @@ def classify(source: str) -> str:
         return "anonymous"
     if head in _MEMBER_HEADS and first not in VAGUE_DETERMINERS and _OF_A_BODY.search(source):
         return "named"  # "Democrats on the committee", "researchers at Oxford University": identified
+    if first not in VAGUE_DETERMINERS and _POLLED_BY.search(source):
+        return "named"
     if head in VAGUE_HEADS or first in VAGUE_DETERMINERS:
         return "vague"
     return "named"
@@ -256,7 +261,10 @@ _POST_MODIFIER = frozenset(("to", "with", "for", "of", "in", "at", "from", "insi
 # "figures released by the ONS" (the one place "by" links a phrase to the source before it).
 _PUBLISHED = frozenset(("published", "released", "issued", "conducted", "commissioned", "compiled",
                         "produced", "obtained", "seen", "leaked"))
+# "economists polled by Reuters": people asked in a poll, and who asked them.
+_POLLED = frozenset(("polled", "surveyed", "questioned", "canvassed"))
 _LINKS = _POST_MODIFIER | {"by"}
+_BY_LINKED = _PUBLISHED | _POLLED
 # "a source speaking to Fox News said": whom the source spoke to, not who spoke.
 _TALKING = frozenset(("speaking", "talking", "writing"))
 
@@ -266,7 +274,7 @@ def _post_modified(tokens: list[re.Match], j: int) -> int:
     for _ in range(2):
         if j < 2 or tokens[j - 1].group().lower() not in _LINKS:
             break
-        if tokens[j - 1].group().lower() == "by" and tokens[j - 2].group().lower() not in _PUBLISHED:
+        if tokens[j - 1].group().lower() == "by" and tokens[j - 2].group().lower() not in _BY_LINKED:
             break
         before = tokens[j - 2].group()
         low = before.lower()
@@ -274,6 +282,12 @@ def _post_modified(tokens: list[re.Match], j: int) -> int:
             k = _noun_phrase(tokens, j - 3)  # "another intelligence source speaking to Fox News": the source
             if k is None or tokens[k].group().lower() not in DETERMINERS \
                     and not tokens[k].group()[:1].isupper():
+                break
+            j = k
+            continue
+        if low in _POLLED and tokens[j - 1].group().lower() == "by" and j >= 3:
+            k = _noun_phrase(tokens, j - 3)  # "economists polled by Reuters"
+            if k is None:
                 break
             j = k
             continue
@@ -512,7 +526,7 @@ class _Finder:
         # "critics in the Labour Party say", "figures released by the ONS show": a plural head before a
         # modifier agrees with the verb too (not with "state" or "report", nouns as often as verbs).
         plural_head = head != last.lower() and _plural(head) \
-            and (lemma in _SPEECH or lemma in _EVIDENCE) and f"{form}s" not in NOUN_LIKE
+            and (lemma in _SPEECH or lemma in _EVIDENCE or lemma in _BELIEF) and f"{form}s" not in NOUN_LIKE
         # "Mr. Grassley and Mr. Leahy say": two sources joined are plural, whatever the last one's ending.
         joined = lemma in _SPEECH and "and" in words[1:-1]
         if form == lemma and form != "put" and not (
@@ -537,8 +551,9 @@ class _Finder:
         if lemma not in _SPEECH and not (lemma == "put" and self.text.startswith(" it", cue_end)):
             if lemma in _EVIDENCE and not evidence:
                 return
-            if lemma in _BELIEF and lemma not in _EVIDENCE and subtype == "named":
-                return
+            if lemma in _BELIEF and lemma not in _EVIDENCE and subtype == "named" \
+                    and head not in _MEMBER_HEADS:
+                return  # "he expects to win"; "economists polled by Reuters forecast" attributes
         if form == "called" and last[:1].islower() and _NAMING.match(self.text, cue_end):
             return  # "a group called the Fund": naming, not speaking
         self._add(src_start, cue_end, source, cue, subtype)

@@ -268,3 +268,20 @@ def test_the_press_is_vague_but_a_press_agency_is_named():
 def test_an_age_between_the_name_and_the_cue_is_passed_over():
     assert one("Mrs Jones, 72, from Leeds, told the Guardian she had waited.")[:3] == (
         "Mrs Jones, 72, from Leeds, told", "named", "Mrs Jones")
+
+
+def test_people_asked_in_a_poll_are_identified_by_who_asked_them():
+    assert one("Voters surveyed by YouGov said the economy mattered most.") == (
+        "Voters surveyed by YouGov said", "named", "Voters surveyed by YouGov", "said")
+    assert one("Economists polled by Reuters forecast a rise of 0.3%.") == (
+        "Economists polled by Reuters forecast", "named", "Economists polled by Reuters", "forecast")
+    assert one("Some voters surveyed by YouGov said the economy mattered most.")[1] == "vague"
+
+
+def test_a_group_identified_by_its_body_may_believe_or_forecast():
+    # Belief verbs attribute for groups: an unspecified one, or one identified by its body or poll.
+    assert one("Democrats on the committee believe the vote will fail.") == (
+        "Democrats on the committee believe", "named", "Democrats on the committee", "believe")
+    assert one("Many analysts forecast a recession next year.")[1] == "vague"
+    assert sourcing("He expects to win.") == []
+    assert sourcing("The committee forecast a rise.") == []
