@@ -118,6 +118,8 @@ EVIDENCE_VERBS: tuple[tuple[str, ...], ...] = (
     ("indicate", "indicates", "indicated", "indicating"),
     ("estimate", "estimates", "estimated", "estimating"),
     ("read", "reads", "read", "reading"),
+    # "the court heard", "the inquest heard": evidence given in a hearing ("a court hearing" is a noun).
+    ("hear", "hears", "heard"),
 )
 
 # Verbs of belief and expectation: a cue only for an unspecified group ("many experts expected").
@@ -286,6 +288,7 @@ EVIDENCE_HEADS = frozenset((
     "chart", "map", "assessment", "forecast", "projections", "model", "tally", "count", "results",
     "evidence", "test", "tests", "experiment", "trial", "committee", "commission", "inspector", "watchdog",
     "authorities", "agency", "department", "ministry", "office", "bureau", "association", "institute",
+    "inquest", "tribunal",
 )) | NEWSROOM_HEADS
 
 def verb_forms(table: Iterable[tuple[str, ...]]) -> dict[str, str]:

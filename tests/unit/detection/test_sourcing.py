@@ -285,3 +285,11 @@ def test_a_group_identified_by_its_body_may_believe_or_forecast():
     assert one("Many analysts forecast a recession next year.")[1] == "vague"
     assert sourcing("He expects to win.") == []
     assert sourcing("The committee forecast a rise.") == []
+
+
+def test_what_a_court_or_an_inquest_heard_is_sourced_to_the_hearing():
+    assert one("He posed as a bank investigator, Southwark Crown Court heard.") == (
+        "Southwark Crown Court heard", "named", "Southwark Crown Court", "heard")
+    assert one("The inquest heard that she had been unwell.")[0] == "The inquest heard"
+    assert sourcing("At a court hearing on Monday, he pleaded guilty.") == []
+    assert sourcing("Neighbours heard screams.") == []
