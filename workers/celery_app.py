@@ -4,6 +4,7 @@ from __future__ import annotations
 from celery import Celery
 
 from service.config import Settings
+from workers.broker import TRANSPORT as WHOLE_MESSAGE_FILES
 
 FLAG_ARTICLE = "claimdesk.flag_article"
 # Batches: one message flags a slice of a chunk's articles, one after the other.
@@ -17,6 +18,9 @@ QUEUE = "claimdesk"
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or Settings.from_env()
     app = Celery("claimdesk", broker=settings.broker_url, include=["workers.tasks"])
+    if settings.embedded_broker:
+        # kombu's filesystem transport, but a consumer never reads a message half written (workers/broker.py).
+        app.conf.broker_transport = WHOLE_MESSAGE_FILES
     transport_options = {
         # A message delivered but not acked within this window is handed to another worker; it must
         # outlast the longest task plus any retry countdown, or Redis redelivers work still running.
