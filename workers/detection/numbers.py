@@ -204,6 +204,10 @@ _SHORT_SPANS = frozenset({"seconds", "minutes", "hours", "days", "nights", "week
 # "every four years" is a schedule, "every 72 minutes" a rate worth checking.
 _CYCLES = frozenset({"years", "decades", "centuries"})
 _TIME_SPANS = _SHORT_SPANS | _CYCLES
+# A sum naming a deal or a wrong: "jailed over £3m fraud", "a row over a $5m contract" ("over" means about).
+_DEAL_AFTER = re.compile(
+    r"\s+(?:fraud|scam|deal|contract|row|dispute|loan|debt|payout|bonus|donation|grant|fine|theft|heist|bribe"
+    r"|lawsuit|settlement|sale|takeover|bid|overspend|shortfall|scheme|project|bill|claim|pay\s+(?:rise|deal))\b")
 # What joins the members of a range or tally: "55 to 65", "19-15", "2-to-1", "three, four and even five".
 _CONNECTOR = re.compile(
     r"\s*(?:[-–—]\s*(?:to\s*-?)?|(?:,\s*)?(?:to|or|and|through)\s+(?:(?:even|perhaps|possibly|maybe)\s+)?|,\s*)",
@@ -453,6 +457,9 @@ def _numeral(text: str, match: re.Match, currency: str) -> _Candidate | None:
             end = match.start("rate")
     if hedged and match["hedge"].lower().startswith("over") and unit in _TIME_SPANS:
         start, hedged = match.start("num"), False  # "$374 billion over 10 years": "over" means during
+    elif hedged and match["hedge"].strip().lower() == "over" and subtype == "money" \
+            and _DEAL_AFTER.match(text, end):
+        start, hedged = match.start("cur") if match["cur"] else match.start("num"), False  # "over £3m fraud"
     described = _described(match)
     return _Candidate(
         start, end, subtype, round(value, 6), unit,

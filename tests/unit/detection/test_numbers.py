@@ -64,6 +64,10 @@ PERCENTS = [
 ]
 
 MONEY = [
+    # "over" before a sum naming a deal or a wrong means "about", not "more than".
+    ("Man jailed over £3m fraud, and a row over a $5m contract.",
+     [("£3m", "money", 3_000_000.0, "GBP", False), ("$5m", "money", 5_000_000.0, "USD", False)]),
+    ("They spent over $5m on the project.", [("over $5m", "money", 5_000_000.0, "USD", True)]),
     ("The ticket costs $17.", [("$17", "money", 17.0, "USD", False)]),
     ("The Treasury will borrow £2.4bn more.", [("£2.4bn", "money", 2400000000.0, "GBP", False)]),
     ("The city spent €300 million on trams.", [("€300 million", "money", 300000000.0, "EUR", False)]),
