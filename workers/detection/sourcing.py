@@ -69,6 +69,9 @@ _AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
 # "2,300" is one token: a thousands separator is no clause comma ("The firm, which employs 2,300 staff,").
 _TOKEN = re.compile(r"[\w$][\w.’'&/-]*(?:(?<=\d),\d{3}(?!\d))*|--|[^\w\s]")
 # ", Sarah Jones," after a source: the person is named right after the role.
+_REFLEXIVE_AFTER = re.compile(r"\s+(?:itself|himself|herself|themselves|ourselves|myself)\b")
+# A US legislator's party and state after the name: "R-Ky.", "D-N.Y.", "I-Vt."
+_PARTY_AND_STATE = re.compile(r"[DRI]-[A-Z][A-Za-z.]{1,6}")
 _APPOSITIVE_NAME = re.compile(
     r",[ \xa0]+(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \xa0]+)?[A-Z][\w'’-]+(?:[ \xa0][A-Z][\w'’.-]+){1,3}(?=[,.;:])")
 _CLOSING_QUOTES = frozenset(("”", '"', "''", "’", "'", "»"))
@@ -545,7 +548,10 @@ class _Finder:
         subtype = classify(source)
         if not named and ANONYMOUS_MARKERS.search(self.text, src_end, cue_end - len(cue)):
             subtype = "anonymous"  # "a teacher, who cannot be named for legal reasons, told"
-        evidence = head in EVIDENCE_HEADS
+        # A body's initials find and estimate as its name does: "the CBO found", "the ONS estimates".
+        evidence = head in EVIDENCE_HEADS or last.isupper() and 2 <= len(last.rstrip(".")) <= 6
+        if lemma == "find" and _REFLEXIVE_AFTER.match(self.text, cue_end):
+            return  # "the NHS found itself stretched"
         if lemma == "understand" and head not in NEWSROOM_HEADS:
             return  # "Sky News understands that …" is sourcing; "scientists now understand how …" is not
         if lemma not in _SPEECH and not (lemma == "put" and self.text.startswith(" it", cue_end)):
@@ -631,8 +637,8 @@ class _Finder:
             return None
         for n, (a, b) in enumerate(parts):
             words = [t.group() for t in tokens[a:b]]
-            if all(w.isdigit() for w in words):
-                continue  # "Mrs Jones, 72, from Leeds, told": an age between the name and the cue
+            if all(w.isdigit() for w in words) or len(words) == 1 and _PARTY_AND_STATE.fullmatch(words[0]):
+                continue  # "Mrs Jones, 72, from Leeds, told", "Sen. Rand Paul, R-Ky., said": the name's
             bare_name = all(_is_name(w) or w.lower() in ("of", "and", "&", "de") for w in words)
             if bare_name and n > 0 or bare_name and len(parts) > 1 and n == 0 and len(words) <= 4:
                 return tokens[a].start(), tokens[b - 1].end()

@@ -293,3 +293,16 @@ def test_what_a_court_or_an_inquest_heard_is_sourced_to_the_hearing():
     assert one("The inquest heard that she had been unwell.")[0] == "The inquest heard"
     assert sourcing("At a court hearing on Monday, he pleaded guilty.") == []
     assert sourcing("Neighbours heard screams.") == []
+
+
+def test_a_legislators_party_and_state_after_the_name_is_passed_over():
+    assert one("Rep. Ann Lee, D-N.Y., said the vote was rushed.") == (
+        "Rep. Ann Lee, D-N.Y., said", "named", "Rep. Ann Lee", "said")
+
+
+def test_a_body_by_its_initials_finds_and_estimates_as_by_its_name():
+    assert one("The shutdown cost $3 billion, the CBO found.") == (
+        "the CBO found", "named", "the CBO", "found")
+    assert one("The ONS estimates that 2.8 million people are out of work.")[0] == "The ONS estimates"
+    assert sourcing("The NHS found itself stretched.") == []
+    assert sourcing("The team found a way.") == []
