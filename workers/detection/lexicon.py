@@ -43,7 +43,6 @@ SPEECH_VERBS: tuple[tuple[str, ...], ...] = (
     ("pledge", "pledges", "pledged", "pledging"),
     ("promise", "promises", "promised", "promising"),
     ("predict", "predicts", "predicted", "predicting"),
-    ("forecast", "forecasts", "forecast", "forecasting", "forecasted"),
     ("estimate", "estimates", "estimated", "estimating"),
     ("testify", "testifies", "testified", "testifying"),
     ("mention", "mentions", "mentioned", "mentioning"),
@@ -126,6 +125,7 @@ EVIDENCE_VERBS: tuple[tuple[str, ...], ...] = (
 BELIEF_VERBS: tuple[tuple[str, ...], ...] = (
     ("expect", "expects", "expected", "expecting"),
     ("predict", "predicts", "predicted", "predicting"),
+    ("forecast", "forecasts", "forecast", "forecasting", "forecasted"),
     ("believe", "believes", "believed", "believing"),
     ("fear", "fears", "feared", "fearing"),
     ("think", "thinks", "thought", "thinking"),

@@ -285,6 +285,7 @@ def test_a_group_identified_by_its_body_may_believe_or_forecast():
     assert one("Many analysts forecast a recession next year.")[1] == "vague"
     assert sourcing("He expects to win.") == []
     assert sourcing("The committee forecast a rise.") == []
+    assert sourcing("Defences will not cope with the storms forecast for the coming decades.") == []
 
 
 def test_what_a_court_or_an_inquest_heard_is_sourced_to_the_hearing():
