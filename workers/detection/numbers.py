@@ -75,7 +75,9 @@ _VAGUE = (
         r"a\s+(?:couple|few)\s+(?:dozen|hundred|thousand|million|billion)\b",
         r"several\s+(?:hundred|thousand|million|billion)\b", r"double[\s-]digits?\b", r"single[\s-]digits?\b",
         r"triple[\s-]digits?\b",
-    ) + r")(?P<vof>\s+of\s+(?:(?:the|its|their|his|her|our|your|these|those)\s+)?[a-z][\w'’-]*)?"
+    ) + r")(?P<vof>\s+of\s+(?:(?:the|its|their|his|her|our|your|these|those)\s+)?[a-z][\w'’-]*"
+    # A noun before the counted one stays in the span: "thousands of care homes", "hundreds of young people".
+    r"(?:(?<![s’'])\s+(?:[a-z][\w-]*s|people|children|men|women|staff|police)\b)?)?"
 )
 _FRACTION = r"(?:halves|half|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)\b"
 _RATIO = (
