@@ -548,6 +548,9 @@ class _Finder:
         subtype = classify(source)
         if not named and ANONYMOUS_MARKERS.search(self.text, src_end, cue_end - len(cue)):
             subtype = "anonymous"  # "a teacher, who cannot be named for legal reasons, told"
+        elif subtype == "vague" and head in _MEMBER_HEADS and first not in VAGUE_DETERMINERS \
+                and _OF_A_BODY.search(self.text[src_end:cue_end - len(cue)]):
+            subtype = "named"  # "The researchers, from the London School of Hygiene, found": identified
         # A body's initials find and estimate as its name does: "the CBO found", "the ONS estimates".
         evidence = head in EVIDENCE_HEADS or last.isupper() and 2 <= len(last.rstrip(".")) <= 6
         if lemma == "find" and _REFLEXIVE_AFTER.match(self.text, cue_end):

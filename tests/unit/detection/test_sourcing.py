@@ -111,6 +111,9 @@ def test_a_group_identified_by_its_body_is_named_but_not_by_a_topic_or_a_quantif
     assert one("Researchers at Oxford University said the results were encouraging.")[1] == "named"
     assert one("Economists at Capital Economics said the overshoot was large.")[1] == "named"
     assert one("Experts at the scene said the fire spread fast.")[1] == "vague"
+    # The body may come in an appositive between the group and the cue.
+    assert one("The researchers, from the London School of Hygiene, found that heat kills.")[1] == "named"
+    assert one("The researchers, who spoke at a briefing, said so.")[1] == "vague"
     assert one("Experts on North Korea said the test was a warning.")[1] == "vague"
     assert one("Some members of the committee said the vote was rushed.")[1] == "vague"
     assert one("Critics in the Labour Party say the plan goes too far.")[1] == "vague"
