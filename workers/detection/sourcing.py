@@ -45,6 +45,7 @@ _HAVE = frozenset(("has", "have", "had"))
 _MODALS = frozenset(("will", "would", "could", "might", "may", "can", "should", "must", "did", "do", "does",
                      "n't", "not", "to"))
 _POSSESSIVES = frozenset(("his", "her", "their", "its", "our", "my", "your"))
+_REFUSING = frozenset(("declined", "declines", "decline", "refused", "refuses", "refuse"))
 
 _VAGUE_PHRASE = (
     r"\b(?:[Rr]eportedly|[Aa]llegedly|[Pp]urportedly)\b"
@@ -69,6 +70,8 @@ _AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
 # "2,300" is one token: a thousands separator is no clause comma ("The firm, which employs 2,300 staff,").
 _TOKEN = re.compile(r"[\w$][\w.’'&/-]*(?:(?<=\d),\d{3}(?!\d))*|--|[^\w\s]")
 # ", Sarah Jones," after a source: the person is named right after the role.
+# How a role before a name opens: "The chancellor, Rachel Moore,", "Its director, Paul Kerr,".
+_ROLE_OPENERS = frozenset(("the", "its", "his", "her", "their", "our"))
 _REFLEXIVE_AFTER = re.compile(r"\s+(?:itself|himself|herself|themselves|ourselves|myself)\b")
 # A US legislator's party and state after the name: "R-Ky.", "D-N.Y.", "I-Vt."
 _PARTY_AND_STATE = re.compile(r"[DRI]-[A-Z][A-Za-z.]{1,6}")
@@ -444,6 +447,10 @@ class _Finder:
                 skipped.add(w)
                 i -= 1
                 continue
+            if w == "to" and i > 0 and tokens[i - 1].group().lower() in _REFUSING and lemma in _SPEECH:
+                skipped.add("to")  # "Kendall declined to comment": PolNeAR and reviewers count the refusal
+                i -= 2
+                continue
             break
         ing = low.endswith("ing")
         progressive = ing and bool(skipped & _BE)
@@ -480,7 +487,7 @@ class _Finder:
                 if word == "," and lemma in _SPEECH:
                     self._inverted(m, cue_end, sent_end, quoted=False)
                 return
-            self._credit(subject[0], subject[1], cue_end, cue, lemma, low, skipped)
+            self._credit(subject[0], subject[1], cue_end, cue, lemma, low, skipped, span_start=subject[2])
             return
         if w in PRONOUNS or w.rstrip("’'s") in PRONOUNS and ("’" in w or "'" in w):
             if lemma not in _SPEECH and not (lemma in _EVIDENCE and w in ("it", "which")):
@@ -514,8 +521,9 @@ class _Finder:
         return None
 
     def _credit(self, src_start: int, src_end: int, cue_end: int, cue: str, lemma: str, form: str,
-                skipped: set[str]) -> None:
-        """An attribution to the noun phrase ``text[src_start:src_end]`` if the verb suits the subject."""
+                skipped: set[str], span_start: int | None = None) -> None:
+        """An attribution to the noun phrase ``text[src_start:src_end]`` if the verb suits the subject; the
+        flag starts at ``span_start`` when the source's role comes before it ("Its director, Paul Kerr,")."""
         source = self.text[src_start:src_end].strip(" ,\xa0")
         words = source.split()
         if not words or all(w.lower() in DETERMINERS for w in words):
@@ -565,7 +573,7 @@ class _Finder:
                 return  # "he expects to win"; "economists polled by Reuters forecast" attributes
         if form == "called" and last[:1].islower() and _NAMING.match(self.text, cue_end):
             return  # "a group called the Fund": naming, not speaking
-        self._add(src_start, cue_end, source, cue, subtype)
+        self._add(src_start if span_start is None else span_start, cue_end, source, cue, subtype)
 
     def _quantifier(self, words: list[str], src_start: int, cue_end: int, cue: str, lemma: str,
                     form: str) -> None:
@@ -620,8 +628,9 @@ class _Finder:
             return default
         return default
 
-    def _appositive(self, tokens: list[re.Match], i: int) -> tuple[int, int] | None:
-        """Source span for "X, who ..., said" and "X, a lawyer, said": the name before the appositives."""
+    def _appositive(self, tokens: list[re.Match], i: int) -> tuple[int, int, int | None] | None:
+        """Source span for "X, who ..., said" and "X, a lawyer, said": the name before the appositives;
+        third, where the flag starts when the name's role comes first ("The chancellor, Rachel Moore,")."""
         parts: list[tuple[int, int]] = []
         end = i
         j = i - 1
@@ -643,14 +652,26 @@ class _Finder:
             if all(w.isdigit() for w in words) or len(words) == 1 and _PARTY_AND_STATE.fullmatch(words[0]):
                 continue  # "Mrs Jones, 72, from Leeds, told", "Sen. Rand Paul, R-Ky., said": the name's
             bare_name = all(_is_name(w) or w.lower() in ("of", "and", "&", "de") for w in words)
-            if bare_name and n > 0 or bare_name and len(parts) > 1 and n == 0 and len(words) <= 4:
-                return tokens[a].start(), tokens[b - 1].end()
+            if bare_name and n > 0:
+                return tokens[a].start(), tokens[b - 1].end(), None
+            if bare_name and len(parts) > 1 and n == 0 and len(words) <= 4:
+                return tokens[a].start(), tokens[b - 1].end(), self._role_before(tokens, parts[1])
             if n > 0:
                 k = _noun_phrase(tokens, b - 1)
                 if k is not None and k >= a:
-                    return tokens[k].start(), tokens[b - 1].end()
+                    return tokens[k].start(), tokens[b - 1].end(), None
                 return None
         return None
+
+    @staticmethod
+    def _role_before(tokens: list[re.Match], part: tuple[int, int]) -> int | None:
+        """Where "The chancellor" or "Clinton's attorney" starts when the whole part before a name is that
+        role (a determiner or a possessive, then a short noun phrase), else None."""
+        a, b = part
+        opening = tokens[a].group()
+        if b - a > 6 or not (opening.lower() in _ROLE_OPENERS or opening.endswith(("'s", "’s"))):
+            return None
+        return tokens[a].start() if _noun_phrase(tokens, b - 1) == a else None
 
     def _inverted(self, m: re.Match, cue_end: int, sent_end: int, quoted: bool = True) -> None:
         """'"…," said Jane Doe, a lawyer.': the source follows the cue."""

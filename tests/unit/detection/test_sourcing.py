@@ -310,3 +310,18 @@ def test_a_body_by_its_initials_finds_and_estimates_as_by_its_name():
     assert one("The ONS estimates that 2.8 million people are out of work.")[0] == "The ONS estimates"
     assert sourcing("The NHS found itself stretched.") == []
     assert sourcing("The team found a way.") == []
+
+
+def test_a_role_before_the_name_is_in_the_span_and_the_name_is_the_source():
+    assert one("The chancellor, Rachel Moore, told MPs the plan was fair.") == (
+        "The chancellor, Rachel Moore, told", "named", "Rachel Moore", "told")
+    assert one("Its director, Paul Kerr, called it a stealth tax.")[0] == "Its director, Paul Kerr, called"
+    # Not a role: a phrase of place or time before the name.
+    assert one("Within the party, Rachel Moore, told MPs.")[0] == "Rachel Moore, told"
+
+
+def test_declining_to_comment_is_an_attribution_as_in_polnear():
+    assert one("Clinton's attorney, David Kendall, declined to comment.") == (
+        "Clinton's attorney, David Kendall, declined to comment", "named", "David Kendall", "comment")
+    assert one("The firm refused to comment on the case.")[0] == "The firm refused to comment"
+    assert sourcing("He declined to attend.") == []
