@@ -114,6 +114,12 @@ _LINK_LIST = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_THE_AUTHOR = re.compile(r"about the (?:author|writer)s?:?", re.IGNORECASE)
+# Headings of the article's own bullet points, as live pages and explainers open: each point is a claim.
+_KEY_POINTS = re.compile(
+    r"(?:the )?(?:key (?:points|facts|events|takeaways)|main points|at a glance|in brief|in short"
+    r"|what we know(?: so far)?|the story so far)[:.]?",
+    re.IGNORECASE,
+)
 
 
 def _words(line: str) -> list[str]:
@@ -186,13 +192,16 @@ def _is_link_bullet(line: str) -> bool:
 # --- the passes --------------------------------------------------------------------------------------
 
 
-def _lines(raw: str) -> tuple[list[str], list[bool]]:
-    """Non-empty normalised lines and, for each, whether a blank line came before it."""
+def _lines(raw: str) -> tuple[list[str], list[bool], set[int]]:
+    """Non-empty normalised lines; for each, whether a blank line came before it; and which lines are the
+    article's own points, bulleted under a heading such as "Key points" (the heading itself is dropped)."""
     text = _INVISIBLE.sub("", _LINE_BREAKS.sub("\n", raw))
     lines: list[str] = []
     after_blank: list[bool] = []
+    points: set[int] = set()
     blank = True
     joinable = False
+    under_points = False
     for piece in text.split("\n"):
         line = _SPACES.sub(" ", piece).strip()
         if not line:
@@ -200,18 +209,25 @@ def _lines(raw: str) -> tuple[list[str], list[bool]]:
             continue
         bullet = _BULLET.match(line)
         if bullet and not line[bullet.end()].islower():
-            if _is_link_bullet(line[bullet.end():]):
+            if under_points:
+                points.add(len(lines))  # "• £9bn raised from higher-rate taxpayers" under "Key points"
+            elif _is_link_bullet(line[bullet.end():]):
                 blank, joinable = False, False
                 continue
             line = line[bullet.end():]
+        elif _KEY_POINTS.fullmatch(line):
+            under_points, blank, joinable = True, False, False
+            continue
         elif joinable and not blank and line[0].islower() and not _TERMINAL.search(lines[-1]):
             # A hard-wrapped paragraph: the line carries on the sentence of the one before.
             lines[-1] += " " + line
             continue
+        else:
+            under_points = False
         lines.append(line)
         after_blank.append(blank)
         blank, joinable = False, True
-    return lines, after_blank
+    return lines, after_blank, points
 
 
 def _end_of_body(lines: list[str], first_body: int) -> int:
@@ -271,8 +287,8 @@ def clean_text(raw: str, title: str | None = None) -> CleanArticle:
     """
     if title is not None:
         title = " ".join(_INVISIBLE.sub("", title).split()) or None
-    lines, after_blank = _lines(raw)
-    keep = [not _is_junk(line) for line in lines]
+    lines, after_blank, points = _lines(raw)
+    keep = [i in points or not _is_junk(line) for i, line in enumerate(lines)]
     # The header is what comes before the first line of prose: masthead, headline, standfirst, byline.
     first_body = next((i for i, line in enumerate(lines) if keep[i] and _is_sentence(line)), len(lines))
     end = _end_of_body(lines, first_body)
@@ -296,7 +312,7 @@ def clean_text(raw: str, title: str | None = None) -> CleanArticle:
     # Between headline and first paragraph: the standfirst, then bylines, roles and dates to drop.
     standfirst_seen = False
     for i in range(0 if headline_at is None else headline_at + 1, first_body):
-        if not keep[i]:
+        if not keep[i] or i in points:
             continue
         words = len(_words(lines[i]))
         if not standfirst_seen and words >= 5 and not _is_name(lines[i]):
@@ -307,7 +323,7 @@ def clean_text(raw: str, title: str | None = None) -> CleanArticle:
     uses_blank_lines = any(after_blank[1:])
     for i in range(first_body, len(lines)):
         line = lines[i]
-        if not keep[i] or i == headline_at:
+        if not keep[i] or i == headline_at or i in points:
             continue
         repeated = (i + 1 < len(lines) and lines[i + 1] == line) or (i > 0 and lines[i - 1] == line)
         if repeated and not (_is_full_paragraph(line) and len(_words(line)) > 30):

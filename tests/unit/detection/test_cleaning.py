@@ -384,6 +384,25 @@ def test_clean_text_keeps_bulleted_points_and_drops_bulleted_links() -> None:
     )
 
 
+def test_clean_text_keeps_short_points_under_a_key_points_heading_and_drops_the_heading() -> None:
+    # Short and unpunctuated, these would read as menu entries; under "Key points" they are claims.
+    raw = ("• News\n• Politics\n\n"
+           "Live: Chancellor unveils £9bn tax rise\n\n"
+           "Key points\n"
+           "• Income tax thresholds frozen until 2030\n"
+           "• £9bn raised from higher-rate taxpayers\n\n"
+           "14:32\n\n"
+           "The chancellor told MPs the measures were fair.\n\n"
+           "• Share on Facebook")
+
+    assert clean_text(raw).body == (
+        "Live: Chancellor unveils £9bn tax rise\n\n"
+        "Income tax thresholds frozen until 2030\n\n"
+        "£9bn raised from higher-rate taxpayers\n\n"
+        "The chancellor told MPs the measures were fair."
+    )
+
+
 def test_clean_text_drops_link_lists_after_an_end_heading() -> None:
     raw = ("The library will stay open.\n\n"
            "Most read\n\n"
