@@ -8,6 +8,7 @@ dropped instead of stopping the worker; the article it was for stays `queued` fo
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -36,6 +37,8 @@ class Channel(filesystem.Channel):
                 handle.write(str_to_bytes(dumps(payload)))
             os.replace(draft, final)
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(draft)  # a disk that filled up mid-write leaves no draft behind
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
     def _get(self, queue):

@@ -70,3 +70,18 @@ def test_the_embedded_default_uses_it_and_redis_does_not(tmp_path):
                                "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14"})
     with make_celery(redis).connection_for_write() as connection:
         assert connection.transport_cls == "redis"
+
+
+def test_a_message_that_cannot_be_written_is_a_channel_error_and_leaves_no_draft(channels, tmp_path,
+                                                                                 monkeypatch):
+    from kombu.exceptions import ChannelError
+
+    producer, _ = channels
+
+    def disk_full(_draft, _final):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(broker.os, "replace", disk_full)
+    with pytest.raises(ChannelError):
+        producer._put("claimdesk", {"article": 1})
+    assert list(tmp_path.iterdir()) == []
