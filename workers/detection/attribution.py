@@ -98,9 +98,9 @@ def _main_clause(text: str, attributions: list[Attribution], nearest: int,
     link = attributions[nearest]
     if _evidence(link):
         for k in range(nearest - 1, -1, -1):
-            if attributions[k].start < sentence_start:
-                break
             earlier = attributions[k]
+            if earlier.start < sentence_start:
+                break
             if earlier.source and not _evidence(earlier) and earlier.end <= link.start:
                 return _main_clause(text, attributions, k, sentence_start)
     opening = text[link.start:link.start + 6].split(" ")[0].lower()

@@ -69,12 +69,12 @@ _QUOTE_AHEAD = re.compile(r"[,:]?[ \xa0]*[\"“‘']")
 _AFTER_QUOTE = re.compile(r"[,?!][\"”’'][ \xa0]+\S+[ \xa0]+$")
 # "2,300" is one token: a thousands separator is no clause comma ("The firm, which employs 2,300 staff,").
 _TOKEN = re.compile(r"[\w$][\w.’'&/-]*(?:(?<=\d),\d{3}(?!\d))*|--|[^\w\s]")
-# ", Sarah Jones," after a source: the person is named right after the role.
 # How a role before a name opens: "The chancellor, Rachel Moore,", "Its director, Paul Kerr,".
 _ROLE_OPENERS = frozenset(("the", "its", "his", "her", "their", "our"))
 _REFLEXIVE_AFTER = re.compile(r"\s+(?:itself|himself|herself|themselves|ourselves|myself)\b")
 # A US legislator's party and state after the name: "R-Ky.", "D-N.Y.", "I-Vt."
 _PARTY_AND_STATE = re.compile(r"[DRI]-[A-Z][A-Za-z.]{1,6}")
+# ", Sarah Jones," after a source: the person is named right after the role.
 _APPOSITIVE_NAME = re.compile(
     r",[ \xa0]+(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \xa0]+)?[A-Z][\w'’-]+(?:[ \xa0][A-Z][\w'’.-]+){1,3}(?=[,.;:])")
 _CLOSING_QUOTES = frozenset(("”", '"', "''", "’", "'", "»"))
@@ -291,14 +291,10 @@ def _post_modified(tokens: list[re.Match], j: int) -> int:
                 break
             j = k
             continue
-        if low in _POLLED and tokens[j - 1].group().lower() == "by" and j >= 3:
-            k = _noun_phrase(tokens, j - 3)  # "economists polled by Reuters"
-            if k is None:
-                break
-            j = k
-            continue
-        if low in _PUBLISHED and j >= 3 and tokens[j - 3].group().lower() in EVIDENCE_HEADS:
-            k = _noun_phrase(tokens, j - 3)  # "a study published in The Lancet", "figures released by"
+        # "a study published in The Lancet", "figures released by the ONS", "economists polled by Reuters"
+        if j >= 3 and (low in _PUBLISHED and tokens[j - 3].group().lower() in EVIDENCE_HEADS
+                       or low in _POLLED and tokens[j - 1].group().lower() == "by"):
+            k = _noun_phrase(tokens, j - 3)
             if k is None:
                 break
             j = k
