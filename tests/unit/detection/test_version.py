@@ -46,6 +46,10 @@ SENTENCES = [
     "The vote was close. Some say it was rigged.",
     "Mrs Jones, 72, from Leeds, told the Guardian she had waited 14 months.",
     "Debt interest rose to £8.2bn, economists at Capital Economics said.",
+    "A quarter of a million people fled over a $5m contract, Southwark Crown Court heard.",
+    'Its director, Paul Kerr, said the figures showed "a stealth tax". The CBO found it was "fragile".',
+    "Sen. Ann Lee, D-N.Y., declined to comment; voters surveyed by YouGov said tens of thousands of care "
+    "homes had no cooling.",
 ]
 
 
