@@ -1,13 +1,13 @@
 """/articles/{id}/export and /exports: ClaimReview and W3C Web Annotations as NDJSON, or CSV, streamed."""
 from __future__ import annotations
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import API_PREFIX
 from service.api.parsing import Blueprint
-from service.runtime import db_session, runtime
+from service.runtime import db_session, runtime, streamed
 from service.schemas.exports import ArticleExportQueryArgsSchema, ExportQueryArgsSchema
 from service.services import exports as service
 
@@ -31,7 +31,7 @@ def _download(format_name: str, scope: service.ExportScope) -> Response:
     """The export as it is read: a missing article or batch is a 404 here, before the first byte."""
     export_format = service.FORMATS[format_name]
     chunks = service.export(db_session(), format_name, scope, _publisher())
-    response = Response(stream_with_context(chunks), mimetype=export_format.media_type)
+    response = streamed(chunks, export_format.media_type)
     name = service.filename(export_format, scope)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

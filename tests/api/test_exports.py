@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
+from service.services import exports as exports_service
 from service.services.flagging import flag_article
 from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
@@ -162,3 +164,59 @@ def test_the_openapi_document_describes_both_download_types(client):
         ok = spec["paths"][path]["get"]["responses"]["200"]
         assert set(ok["content"]) == {"application/x-ndjson", "text/csv"}
         assert "Content-Disposition" in ok["headers"]
+
+
+# --- A streamed body and the database connection it reads from ------------------------------------------
+
+def _checked_out(app) -> int:
+    """Pooled connections in use, of both engines (reads stream from the autocommit one)."""
+    database = app.extensions["claimdesk"].database
+    return database.engine.pool.checkedout() + database.read_engine.pool.checkedout()
+
+
+@pytest.mark.parametrize("format_name", ["claimreview", "w3c", "csv"])
+def test_every_export_gives_its_database_connection_back(app, client, article, format_name):
+    baseline = _checked_out(app)
+    for path in (f"/api/v1/articles/{article['id']}/export", "/api/v1/exports"):
+        for _ in range(6):
+            response = client.get(f"{path}?format={format_name}")
+            assert response.status_code == 200 and response.get_data(as_text=True)
+    # No gc.collect(): the stream closes its session itself, not the garbage collector.
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_abandoned_halfway_gives_its_connection_back(app, client, article, monkeypatch):
+    monkeypatch.setattr(exports_service, "CLAIM_CHUNK", 1)  # a chunk per claim: several to stop between
+    baseline = _checked_out(app)
+    for _ in range(6):
+        response = client.get("/api/v1/exports?format=csv", buffered=False)
+        chunks = iter(response.response)
+        assert next(chunks) and next(chunks)  # the client reads a little, then hangs up
+        response.close()
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_abandoned_before_its_first_chunk_gives_its_connection_back(app, tokens, article):
+    # Straight through WSGI: the test client always reads the first chunk; a server whose client has
+    # gone may only close the body.
+    environ = EnvironBuilder(f"/api/v1/articles/{article['id']}/export", query_string={"format": "w3c"},
+                             headers={"Authorization": f"Bearer {tokens['rita']}"}).get_environ()
+    baseline, statuses = _checked_out(app), []
+    for _ in range(6):
+        body = app(environ, lambda status, _headers, *_: statuses.append(status))
+        body.close()
+    assert statuses == ["200 OK"] * 6
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_that_fails_midway_gives_its_connection_back(app, client, article, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("the disk is full")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(exports_service, "_csv_rows", broken)
+    baseline = _checked_out(app)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):  # the test client reads the body as it asks
+            client.get(f"/api/v1/articles/{article['id']}/export?format=csv")
+    assert _checked_out(app) == baseline
