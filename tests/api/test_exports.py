@@ -220,3 +220,14 @@ def test_an_export_that_fails_midway_gives_its_connection_back(app, client, arti
         with pytest.raises(RuntimeError):  # the test client reads the body as it asks
             client.get(f"/api/v1/articles/{article['id']}/export?format=csv")
     assert _checked_out(app) == baseline
+
+
+def test_csv_cells_hiding_a_formula_are_made_inert(client):
+    title = "\u200b\u00a0=HYPERLINK(\"https://evil.example\")"
+    article = post_article(client, "Officials said 60 servicemen died.", title=title)
+    for note in ("\ufeff=1+1", "\uff1dcmd|' /C calc'!A0", "|calc"):
+        annotate(client, article["claims"][0], note=note)
+    text = client.get(f"/api/v1/articles/{article['id']}/export?format=csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["note"] for row in rows] == ["'\ufeff=1+1", "'\uff1dcmd|' /C calc'!A0", "'|calc"]
+    assert {row["article_title"] for row in rows} == {"'" + title}
