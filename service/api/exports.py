@@ -1,13 +1,13 @@
 """/articles/{id}/export and /exports: ClaimReview and W3C Web Annotations as NDJSON, or CSV, streamed."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import API_PREFIX
 from service.api.parsing import Blueprint
-from service.runtime import db_session, runtime, streamed
+from service.runtime import db_session, public_url, runtime, streamed
 from service.schemas.exports import ArticleExportQueryArgsSchema, ExportQueryArgsSchema
 from service.services import exports as service
 
@@ -22,8 +22,7 @@ _CSV = {"type": "string", "description": "A header row, then one row per flag an
 
 def _publisher() -> service.Publisher:
     settings = runtime().settings
-    root = settings.public_url or request.url_root.rstrip("/")
-    return service.Publisher(api_url=root + API_PREFIX, org_name=settings.org_name, org_url=settings.org_url,
+    return service.Publisher(api_url=public_url() + API_PREFIX, org_name=settings.org_name, org_url=settings.org_url,
                              verdicts=settings.verdicts)
 
 
