@@ -49,6 +49,20 @@ def _allow_list(env: dict[str, str], name: str) -> tuple[str, ...]:
     return entries
 
 
+def _host_list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated host names or addresses (IPv6 with or without brackets), each checked here, at
+    startup; a leading dot stands for the name and its subdomains. Addresses come out in their short form."""
+    entries = []
+    for entry in (e.strip().lower() for e in env.get(name, "").split(",") if e.strip()):
+        try:
+            entries.append(str(ipaddress.ip_address(entry.removeprefix("[").removesuffix("]"))))
+        except ValueError:
+            if not _HOSTNAME.match(entry.removeprefix(".")):
+                raise ValueError(f"{name}: {entry!r} is neither a host name nor an address") from None
+            entries.append(entry)
+    return tuple(entries)
+
+
 def _bool(env: dict[str, str], name: str) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):
@@ -81,11 +95,16 @@ class Settings:
     sweep_interval: int = 60
     stuck_after: int = 600
     broker_transport_options: dict = field(default_factory=dict)
-    # Exports: the fact-checking organisation named as ClaimReview author, and the public address
-    # exported links point to (None: the address the export was requested at).
+    # Exports: the fact-checking organisation named as ClaimReview author.
     org_name: str = "Claimdesk"
     org_url: str | None = None
+    # The public address the links in exports point to (CLAIMDESK_PUBLIC_URL). Unset, a link takes the
+    # address the request was made at, but only if its host (Host, or X-Forwarded-Host behind a proxy,
+    # both the caller's to choose) is one of `allowed_hosts`; else the export is a 400, not links to a site
+    # the caller picked (Host header poisoning). The default list, loopback only, keeps the
+    # zero-configuration desk at http://localhost:8000 working.
     public_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     secret_key: str | None = None
     secure_cookies: bool = False
     behind_proxy: bool = False
@@ -141,6 +160,7 @@ class Settings:
             org_name=env.get("CLAIMDESK_ORG_NAME", "").strip() or cls.org_name,
             org_url=_http_url(env, "CLAIMDESK_ORG_URL"),
             public_url=_http_url(env, "CLAIMDESK_PUBLIC_URL"),
+            allowed_hosts=_host_list(env, "CLAIMDESK_ALLOWED_HOSTS") or cls.allowed_hosts,
             secret_key=env.get("CLAIMDESK_SECRET_KEY") or None,
             secure_cookies=_bool(env, "CLAIMDESK_SECURE_COOKIES"),
             behind_proxy=_bool(env, "CLAIMDESK_BEHIND_PROXY"),

@@ -1,13 +1,13 @@
 """/articles/{id}/export and /exports: ClaimReview and W3C Web Annotations as NDJSON, or CSV, streamed."""
 from __future__ import annotations
 
-from flask import Response, request, stream_with_context
+from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import API_PREFIX
 from service.api.parsing import Blueprint
-from service.runtime import db_session, runtime
+from service.runtime import db_session, public_url, runtime, streamed
 from service.schemas.exports import ArticleExportQueryArgsSchema, ExportQueryArgsSchema
 from service.services import exports as service
 
@@ -22,8 +22,7 @@ _CSV = {"type": "string", "description": "A header row, then one row per flag an
 
 def _publisher() -> service.Publisher:
     settings = runtime().settings
-    root = settings.public_url or request.url_root.rstrip("/")
-    return service.Publisher(api_url=root + API_PREFIX, org_name=settings.org_name, org_url=settings.org_url,
+    return service.Publisher(api_url=public_url() + API_PREFIX, org_name=settings.org_name, org_url=settings.org_url,
                              verdicts=settings.verdicts)
 
 
@@ -31,7 +30,7 @@ def _download(format_name: str, scope: service.ExportScope) -> Response:
     """The export as it is read: a missing article or batch is a 404 here, before the first byte."""
     export_format = service.FORMATS[format_name]
     chunks = service.export(db_session(), format_name, scope, _publisher())
-    response = Response(stream_with_context(chunks), mimetype=export_format.media_type)
+    response = streamed(chunks, export_format.media_type)
     name = service.filename(export_format, scope)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

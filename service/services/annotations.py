@@ -168,22 +168,54 @@ def _editable(session: Session, principal: Principal, annotation_id: int, if_mat
     return annotation
 
 
-def _commit_or_conflict(session: Session, annotation: Annotation, principal: Principal,
-                        present: Callable[[Annotation], dict[str, Any]], count_change: int = 0) -> None:
-    """The version check again, inside the UPDATE: it catches an edit that landed since our read.
-    A delete or restore also moves the claim's counter, once the check has passed."""
-    annotation_id, claim_id = annotation.id, annotation.claim_id
+def _conflict(session: Session, principal: Principal, annotation_id: int,
+              present: Callable[[Annotation], dict[str, Any]]) -> PreconditionFailed:
+    """The 412 for an edit that lost to one committed since its read, with the version that won."""
+    session.rollback()
+    current = get_annotation(session, principal, annotation_id)
+    return PreconditionFailed("Someone changed this a moment ago; here is the current version.",
+                              extensions={"current": present(current)},
+                              headers={"ETag": annotation_etag(current)})
+
+
+def _save(session: Session, principal: Principal, annotation: Annotation, action: str,
+          before: dict[str, Any], present: Callable[[Annotation], dict[str, Any]], count_change: int = 0
+          ) -> None:
+    """Write the change, checked against the version it was based on, then its history entry, its webhook
+    event and (for a delete or a restore) the claim's counter; all in one transaction.
+
+    The version-checked UPDATE is flushed first, on its own, inside the conflict handler. Anything that
+    reads before it would flush it wherever it happens to query (the webhook event loading the claim
+    did), and the conflict escaped there as a 500 instead of a 412. Once it has gone through, the row is
+    this transaction's until the commit: no other edit can slip in, and nothing after it can conflict.
+    """
+    annotation_id = annotation.id
     try:
         session.flush()
-        if count_change:
-            _count(session, claim_id, count_change)
-        session.commit()
     except StaleDataError:
-        session.rollback()
-        current = get_annotation(session, principal, annotation_id)
-        raise PreconditionFailed("Someone changed this a moment ago; here is the current version.",
-                                 extensions={"current": present(current)},
-                                 headers={"ETag": annotation_etag(current)}) from None
+        raise _conflict(session, principal, annotation_id, present) from None
+    history.record(session, principal, "annotation", annotation_id, action, before, snapshot(annotation),
+                   claim_id=annotation.claim_id)
+    webhooks.annotation_event(session, annotation, action, principal)
+    if count_change:
+        _count(session, annotation.claim_id, count_change)
+    session.commit()
+
+
+_STILL_AT = (select(Annotation.id)
+             .where(Annotation.id == bindparam("id"), Annotation.version == bindparam("version"))
+             .with_for_update(read=True))
+
+
+def _unchanged(session: Session, principal: Principal, annotation: Annotation,
+               present: Callable[[Annotation], dict[str, Any]]) -> None:
+    """An edit that changes nothing writes nothing: no history entry, no new version, no event. It is
+    still checked against the version it was based on, now and not only as read: one racing an edit
+    that committed since gets the 412 any edit would. (PostgreSQL waits for such an edit to commit.)"""
+    annotation_id, version = annotation.id, annotation.version
+    if session.connection().execute(_STILL_AT, {"id": annotation_id, "version": version}).first() is None:
+        raise _conflict(session, principal, annotation_id, present)
+    session.commit()
 
 
 def update_annotation(session: Session, principal: Principal, annotation_id: int, changes: dict[str, Any],
@@ -198,10 +230,10 @@ def update_annotation(session: Session, principal: Principal, annotation_id: int
     before = snapshot(annotation)
     for field, value in changes.items():
         setattr(annotation, field, [] if field == "evidence" and value is None else value)
-    history.record(session, principal, "annotation", annotation.id, "update", before, snapshot(annotation),
-                   claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "update", principal)
-    _commit_or_conflict(session, annotation, principal, present)
+    if snapshot(annotation) == before:
+        _unchanged(session, principal, annotation, present)
+    else:
+        _save(session, principal, annotation, "update", before, present)
     return annotation
 
 
@@ -213,10 +245,7 @@ def delete_annotation(session: Session, principal: Principal, annotation_id: int
         raise NotFound(f"There is no annotation {annotation_id}.")
     before = snapshot(annotation)
     annotation.deleted_at = datetime.now(UTC)
-    history.record(session, principal, "annotation", annotation.id, "delete", before, snapshot(annotation),
-                   claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "delete", principal)
-    _commit_or_conflict(session, annotation, principal, present, count_change=-1)
+    _save(session, principal, annotation, "delete", before, present, count_change=-1)
 
 
 def restore_annotation(session: Session, principal: Principal, annotation_id: int,
@@ -228,10 +257,7 @@ def restore_annotation(session: Session, principal: Principal, annotation_id: in
         raise InvalidInput("This annotation is not deleted.")
     before = snapshot(annotation)
     annotation.deleted_at = None
-    history.record(session, principal, "annotation", annotation.id, "restore", before, snapshot(annotation),
-                   claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "restore", principal)
-    _commit_or_conflict(session, annotation, principal, present, count_change=+1)
+    _save(session, principal, annotation, "restore", before, present, count_change=+1)
     return annotation
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,9 +28,13 @@ ANNOTATION_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 CSV_COLUMNS = ("article_id", "article_title", "article_url", "claim_id", "claim_position", "row_type", "kind",
                "subtype", "verdict", "note", "evidence", "reviewer", "start", "end", "exact", "attrs",
                "detector_version", "created_at")
-# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"), and the
-# stored text comes from the web.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"; "|" starts a
+# DDE call in some), and the stored text comes from the web. TAB and CR start one by themselves.
+_FORMULA_SIGNS = frozenset("=+-@|")
+_FORMULA_CONTROLS = frozenset("\t\r")
+# What a spreadsheet skips before it looks for a sign: separators (space, no-break space, ideographic
+# space), control characters and format characters (zero-width space and joiners, BOM, soft hyphen).
+_UNSEEN = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,20 @@ def csv_chunks(session: Session, scope: ExportScope) -> Iterator[str]:
 
 def guard_cell(value: Any) -> Any:
     """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and _formula(value):
         return "'" + value
     return value
+
+
+def _formula(text: str) -> bool:
+    """Whether `text` starts, once what is not seen is skipped, with a formula's sign in any of its forms
+    (NFKC folds the full-width "＝" and the small "﹦" to "="), or with TAB or CR anywhere before it."""
+    for char in text:
+        if char in _FORMULA_CONTROLS:
+            return True
+        if unicodedata.category(char) not in _UNSEEN:
+            return unicodedata.normalize("NFKC", char)[:1] in _FORMULA_SIGNS
+    return False
 
 
 # --- reading: keyset-paginated chunks of plain rows --------------------------------------------------

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
+from service.services import annotations as annotations_service
+from service.storage.models import Annotation
 from tests.api.conftest import assert_problem, post_article, signed_in
 
 CLAIM_TEXT = "About 60 servicemen died in the attack on the base."
@@ -246,3 +249,60 @@ def test_annotating_a_missing_claim_is_404(client):
     problem = assert_problem(client.post("/api/v1/claims/424242/annotations",
                                          json={"verdict": "accurate"}), 404)
     assert problem["detail"] == "There is no claim 424242."
+
+
+def test_a_patch_that_changes_nothing_writes_nothing_but_still_checks_the_version(client, claim):
+    same = {"verdict": "accurate", "note": "first look", "selector": {"start": 0, "end": 5},
+            "evidence": [{"url": "https://a.example/", "title": "A"}]}
+    created = annotate(client, claim, **same)
+    location, etag = created.headers["Location"], created.headers["ETag"]
+    for changes in (same, {"note": "first look"}, {}):
+        unchanged = patch(client, location, changes, etag)
+        assert unchanged.status_code == 200, unchanged.get_data(as_text=True)
+        assert unchanged.headers["ETag"] == etag and unchanged.get_json() == created.get_json()
+    assert [e["action"] for e in client.get(f"{location}/history").get_json()] == ["create"]
+
+    edited = patch(client, location, {"note": "second look"}, etag)
+    assert edited.status_code == 200
+    for changes in (same | {"note": "second look"}, {"note": "second look"}, {}):
+        stale = assert_problem(patch(client, location, changes, etag), 412)
+        assert stale["current"] == edited.get_json()
+    assert [e["action"] for e in client.get(f"{location}/history").get_json()] == ["create", "update"]
+    assert client.get(location).get_json() == edited.get_json()
+
+
+@pytest.fixture
+def edit_lands_meanwhile(app, monkeypatch):
+    """Another request's edit, committed after this request has read the annotation and before it writes."""
+    database = app.extensions["claimdesk"].database
+    read = annotations_service.snapshot
+
+    def read_then_edited(annotation):
+        state = read(annotation)
+        monkeypatch.setattr(annotations_service, "snapshot", read)  # once
+        with database.engine.begin() as connection:
+            connection.execute(update(Annotation).where(Annotation.id == annotation.id).values(
+                note="theirs", deleted_at=None, version=Annotation.version + 1))
+        return state
+
+    monkeypatch.setattr(annotations_service, "snapshot", read_then_edited)
+
+
+@pytest.mark.parametrize("change", ["patch", "no-op patch", "delete", "restore"])
+def test_an_edit_that_lands_meanwhile_makes_this_one_412(client, claim, change, request):
+    created = annotate(client, claim, verdict="accurate", note="mine")
+    location, etag = created.headers["Location"], created.headers["ETag"]
+    if change == "restore":
+        assert client.delete(location, headers={"If-Match": etag}).status_code == 204
+    request.getfixturevalue("edit_lands_meanwhile")
+    if_match = {"If-Match": etag}
+    response = {"patch": lambda: client.patch(location, json={"note": "ours"}, headers=if_match),
+                "no-op patch": lambda: client.patch(location, json={"note": "mine"}, headers=if_match),
+                "delete": lambda: client.delete(location, headers=if_match),
+                "restore": lambda: client.post(f"{location}/restore")}[change]()
+    problem = assert_problem(response, 412)
+    current = client.get(location)
+    assert problem["current"] == current.get_json() and problem["current"]["note"] == "theirs"
+    assert response.headers["ETag"] == current.headers["ETag"]
+    actions = [e["action"] for e in client.get(f"{location}/history").get_json()]
+    assert actions == (["create", "delete"] if change == "restore" else ["create"])

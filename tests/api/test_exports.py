@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
+from service.services import exports as exports_service
 from service.services.flagging import flag_article
-from tests.api.conftest import assert_problem, post_article, signed_in
+from service.domain.access import Role
+from tests.api.conftest import add_account, assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
 from tests.jsonld import assert_every_term_defined
 
@@ -162,3 +165,137 @@ def test_the_openapi_document_describes_both_download_types(client):
         ok = spec["paths"][path]["get"]["responses"]["200"]
         assert set(ok["content"]) == {"application/x-ndjson", "text/csv"}
         assert "Content-Disposition" in ok["headers"]
+
+
+# --- A streamed body and the database connection it reads from ------------------------------------------
+
+def _checked_out(app) -> int:
+    """Pooled connections in use, of both engines (reads stream from the autocommit one)."""
+    database = app.extensions["claimdesk"].database
+    return database.engine.pool.checkedout() + database.read_engine.pool.checkedout()
+
+
+@pytest.mark.parametrize("format_name", ["claimreview", "w3c", "csv"])
+def test_every_export_gives_its_database_connection_back(app, client, article, format_name):
+    baseline = _checked_out(app)
+    for path in (f"/api/v1/articles/{article['id']}/export", "/api/v1/exports"):
+        for _ in range(6):
+            response = client.get(f"{path}?format={format_name}")
+            assert response.status_code == 200 and response.get_data(as_text=True)
+    # No gc.collect(): the stream closes its session itself, not the garbage collector.
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_abandoned_halfway_gives_its_connection_back(app, client, article, monkeypatch):
+    monkeypatch.setattr(exports_service, "CLAIM_CHUNK", 1)  # a chunk per claim: several to stop between
+    baseline = _checked_out(app)
+    for _ in range(6):
+        response = client.get("/api/v1/exports?format=csv", buffered=False)
+        chunks = iter(response.response)
+        assert next(chunks) and next(chunks)  # the client reads a little, then hangs up
+        response.close()
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_abandoned_before_its_first_chunk_gives_its_connection_back(app, tokens, article):
+    # Straight through WSGI: the test client always reads the first chunk; a server whose client has
+    # gone may only close the body.
+    environ = EnvironBuilder(f"/api/v1/articles/{article['id']}/export", query_string={"format": "w3c"},
+                             headers={"Authorization": f"Bearer {tokens['rita']}"}).get_environ()
+    baseline, statuses = _checked_out(app), []
+    for _ in range(6):
+        body = app(environ, lambda status, _headers, *_: statuses.append(status))
+        body.close()
+    assert statuses == ["200 OK"] * 6
+    assert _checked_out(app) == baseline
+
+
+def test_an_export_that_fails_midway_gives_its_connection_back(app, client, article, monkeypatch):
+    def broken(*_args):
+        raise RuntimeError("the disk is full")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(exports_service, "_csv_rows", broken)
+    baseline = _checked_out(app)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):  # the test client reads the body as it asks
+            client.get(f"/api/v1/articles/{article['id']}/export?format=csv")
+    assert _checked_out(app) == baseline
+
+
+def test_csv_cells_hiding_a_formula_are_made_inert(client):
+    title = "\u200b\u00a0=HYPERLINK(\"https://evil.example\")"
+    article = post_article(client, "Officials said 60 servicemen died.", title=title)
+    for note in ("\ufeff=1+1", "\uff1dcmd|' /C calc'!A0", "|calc"):
+        annotate(client, article["claims"][0], note=note)
+    text = client.get(f"/api/v1/articles/{article['id']}/export?format=csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["note"] for row in rows] == ["'\ufeff=1+1", "'\uff1dcmd|' /C calc'!A0", "'|calc"]
+    assert {row["article_title"] for row in rows} == {"'" + title}
+
+
+# --- Where exported links point: never at a host the caller chose ------------------------------------------
+
+def _annotated(client) -> int:
+    article = post_article(client, "Officials said 60 servicemen died.")
+    annotate(client, article["claims"][0], note="n")
+    return article["id"]
+
+
+def _w3c_sources(client, article_id: int, **headers) -> list[str]:
+    response = client.get(f"/api/v1/articles/{article_id}/export?format=w3c", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [json.loads(line)["target"]["source"] for line in response.get_data(as_text=True).splitlines()]
+
+
+@pytest.mark.parametrize("forged", [{"Host": "evil.example"}, {"Host": "evil.example:8000"},
+                                    {"X-Forwarded-Host": "evil.example"}])
+def test_a_forged_host_is_refused_when_no_public_address_is_configured(make_app, forged):
+    client = signed_in(make_app({"CLAIMDESK_BEHIND_PROXY": "true"}))
+    article_id = _annotated(client)
+    for path in (f"/api/v1/articles/{article_id}/export", "/api/v1/exports"):
+        for format_name in ("claimreview", "w3c", "csv"):
+            problem = assert_problem(client.get(f"{path}?format={format_name}", headers=forged), 400)
+            assert "CLAIMDESK_PUBLIC_URL" in problem["detail"] and "evil" not in json.dumps(problem)
+    assert _w3c_sources(client, article_id) == [f"http://localhost/api/v1/articles/{article_id}"]
+
+
+def test_hosts_that_only_look_local_are_refused(make_app):
+    app = make_app()
+    article_id = _annotated(signed_in(app))
+    token = add_account(app, "rita", Role.REVIEWER)
+    for host in ("evil.localhost", "localhost.evil.example", "127.0.0.1.evil.example", "[::ffff:127.0.0.1]",
+                 "[a:b]", "[::1"):  # the last two are no addresses at all
+        # Straight through WSGI: the test client cannot build a URL on "[a:b]" to keep its cookies by.
+        environ = EnvironBuilder(f"/api/v1/articles/{article_id}/export", query_string={"format": "w3c"},
+                                 headers={"Authorization": f"Bearer {token}"}).get_environ()
+        environ["HTTP_HOST"], answers = host, []
+        body = b"".join(app(environ, lambda status, headers, *_: answers.append((status, dict(headers)))))
+        [(status, headers)] = answers
+        assert status == "400 BAD REQUEST" and headers["Content-Type"] == "application/problem+json", (host, body)
+        assert "CLAIMDESK_PUBLIC_URL" in json.loads(body)["detail"]
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1:8211", "[::1]:8000", "[0:0::1]"])
+def test_the_zero_configuration_desk_links_to_the_loopback_address_it_is_used_at(make_app, host):
+    client = signed_in(make_app())
+    article_id = _annotated(client)
+    assert _w3c_sources(client, article_id, Host=host) == [f"http://{host}/api/v1/articles/{article_id}"]
+
+
+def test_the_configured_public_address_is_used_whatever_the_host(make_app):
+    client = signed_in(make_app({"CLAIMDESK_PUBLIC_URL": "https://desk.example"}))
+    article_id = _annotated(client)
+    assert _w3c_sources(client, article_id, Host="evil.example") == [
+        f"https://desk.example/api/v1/articles/{article_id}"]
+
+
+def test_hosts_on_the_allowed_list_are_linked_to(make_app):
+    client = signed_in(make_app({"CLAIMDESK_ALLOWED_HOSTS": "Desk.example, .newsroom.example,[2001:db8::1]"}))
+    article_id = _annotated(client)
+    url = "{}/api/v1/articles/" + str(article_id)
+    for host in ("desk.example:8000", "newsroom.example", "checks.newsroom.example", "[2001:db8:0::1]:8000"):
+        assert _w3c_sources(client, article_id, Host=host) == [url.format(f"http://{host}")]
+    for host in ("localhost", "evil.desk.example", "badnewsroom.example"):  # the list replaces the default
+        assert_problem(client.get(f"/api/v1/articles/{article_id}/export?format=w3c", headers={"Host": host}),
+                       400)

@@ -379,3 +379,20 @@ def test_chunk_boundaries_lose_and_repeat_nothing(session, article, monkeypatch)
     monkeypatch.setattr(exports, "CLAIM_CHUNK", 2)
     assert ({f: lines(session, f) for f in ("claimreview", "w3c")}, csv_rows(session)) == whole
     assert len(whole[0]["claimreview"]) == len(article.claims) + 1
+
+
+# What a spreadsheet still reads as a formula once it has skipped what it does not show: spaces (ASCII,
+# no-break, ideographic), zero-width and byte-order marks, and the full-width forms of the signs.
+HIDDEN_FORMULAS = ["=1+1", " =1+1", "\u00a0=1+1", "\u200b=1+1", "\ufeff=1+1", "\u2060@SUM(A1)",
+                   " \u200b\u00a0+1", "\u3000-1", "\uff1d1+1", "\uff0bcmd", "\uff0d1", "\uff20SUM(A1)",
+                   "|calc", "\uff5ccalc", "\u00ad=1", "\t1", "\r1", " \t1", "\n=1+1"]
+
+
+@pytest.mark.parametrize("text", HIDDEN_FORMULAS)
+def test_a_formula_behind_invisible_characters_or_in_full_width_is_made_inert(text):
+    assert exports.guard_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["a=b", "Peskov said", "\u00a0Peskov", "\uff21", "1-2", "", " ", "'=1"])
+def test_ordinary_text_is_left_as_it_is(text):
+    assert exports.guard_cell(text) == text

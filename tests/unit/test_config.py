@@ -71,6 +71,16 @@ def test_the_organisation_and_public_address_exports_name():
         Settings.from_env({"CLAIMDESK_PUBLIC_URL": "desk.example"})
 
 
+def test_the_hosts_exported_links_may_take_from_a_request():
+    assert Settings.from_env({}).allowed_hosts == ("localhost", "127.0.0.1", "::1")
+    settings = Settings.from_env({"CLAIMDESK_ALLOWED_HOSTS": " Desk.Example, .newsroom.example,[2001:DB8:0::1],"
+                                                             "10.0.0.5"})
+    assert settings.allowed_hosts == ("desk.example", ".newsroom.example", "2001:db8::1", "10.0.0.5")
+    for entry in ("desk.example:8000", "https://desk.example", "*.example", "10.0.0.0/8"):
+        with pytest.raises(ValueError, match="CLAIMDESK_ALLOWED_HOSTS: .* is neither a host name nor an address"):
+            Settings.from_env({"CLAIMDESK_ALLOWED_HOSTS": entry})
+
+
 def test_the_session_key_is_made_once_and_kept(tmp_path):
     settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance")})
     key = settings.session_secret()
