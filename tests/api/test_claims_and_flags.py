@@ -1,7 +1,9 @@
 """Claims and flags as the API serves them, and POST /flag that flags a text and stores nothing."""
 from __future__ import annotations
 
+import signal
 import sqlite3
+import time
 
 import pytest
 
@@ -149,6 +151,31 @@ def test_flag_text_length_limit_by_default_turns_away_what_froze_a_web_process(c
     limit = Settings.from_env({}).max_flag_chars
     problem = assert_problem(client.post("/api/v1/flag", json={"text": "a" + " " * limit}), 413)
     assert f"the limit for flagging on demand is {limit:,}" in problem["detail"]
+
+
+def test_flag_text_of_500_000_spaces_is_answered_at_once(client):
+    # What froze a web process for minutes, at the limit so that it is detected: the paragraph regex
+    # rescanned the rest of a blank line from each of its characters. A regression fails at the cap.
+    limit = Settings.from_env({}).max_flag_chars
+
+    class StillRunning(BaseException):  # not an Exception: the app's error handler must not answer it
+        pass
+
+    def _expire(signum, frame):
+        raise StillRunning("POST /flag of 500,000 spaces still running after 10 s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, _expire)
+    signal.setitimer(signal.ITIMER_PROF, 10)
+    try:
+        started = time.thread_time()
+        response = client.post("/api/v1/flag", json={"text": " " * limit})
+        took = time.thread_time() - started
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    assert response.status_code == 200
+    assert response.get_json()["flags"] == []
+    assert took < 5, f"{took:.1f} s of CPU"
 
 
 def test_flag_text_is_rate_limited_per_address(make_app):
