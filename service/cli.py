@@ -274,9 +274,15 @@ def import_batch(path: Path, server: str | None, token: str | None) -> None:
 def flag(source, output) -> None:
     """Flag JSONL lines {"id", "text"} from SOURCE (default stdin); write {"id", "flags"} lines.
 
-    Offsets index the text exactly as given: nothing is cleaned, so they match the input.
+    Offsets index the text exactly as given: nothing is cleaned, so they match the input. A text over
+    CLAIMDESK_MAX_FLAG_CHARS gets {"id", "error"} instead, and the lines after it are flagged as usual.
     """
+    from service.config import Settings
+    from service.services.errors import ServiceError
+    from service.services.on_demand import check_flag_length
     from workers.detection import detect
+
+    max_chars = Settings.from_env().max_flag_chars
 
     for number, line in enumerate(source, 1):
         if not line.strip():
@@ -289,6 +295,11 @@ def flag(source, output) -> None:
         except (ValueError, KeyError, TypeError) as exc:
             raise click.ClickException(
                 f'line {number}: expected a JSON object with "id" and "text" ({exc})') from None
+        try:
+            check_flag_length(text, max_chars)
+        except ServiceError as exc:
+            output.write(json.dumps({"id": doc_id, "error": exc.detail}, ensure_ascii=False) + "\n")
+            continue
         flags = [f.to_dict() for f in detect(text)]
         output.write(json.dumps({"id": doc_id, "flags": flags}, ensure_ascii=False) + "\n")
 

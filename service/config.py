@@ -82,6 +82,10 @@ class Settings:
     verdicts: tuple[str, ...] = DEFAULT_VERDICTS
     max_request_bytes: int = 5 * 1024 * 1024
     max_article_chars: int = 500_000
+    # POST /flag and `claimdesk flag` detect in the web process (or the command) itself: the longest text
+    # each takes (413 above it), and how many texts one address may send (flask-limiter's notation).
+    max_flag_chars: int = 500_000
+    flag_rate_limit: str = "60 per minute;600 per hour"
     max_batch_bytes: int = 200 * 1024 * 1024
     max_batch_lines: int = 50_000
     # Each web process keeps the JSON of the articles it served lately, up to this many MiB (0: off).
@@ -147,6 +151,8 @@ class Settings:
             verdicts=verdicts or DEFAULT_VERDICTS,
             max_request_bytes=_int(env, "CLAIMDESK_MAX_REQUEST_BYTES", cls.max_request_bytes),
             max_article_chars=_int(env, "CLAIMDESK_MAX_ARTICLE_CHARS", cls.max_article_chars),
+            max_flag_chars=_int(env, "CLAIMDESK_MAX_FLAG_CHARS", cls.max_flag_chars),
+            flag_rate_limit=env.get("CLAIMDESK_FLAG_RATE_LIMIT", "").strip() or cls.flag_rate_limit,
             max_batch_bytes=_int(env, "CLAIMDESK_MAX_BATCH_BYTES", cls.max_batch_bytes),
             max_batch_lines=_int(env, "CLAIMDESK_MAX_BATCH_LINES", cls.max_batch_lines),
             article_cache_mb=_int(env, "CLAIMDESK_ARTICLE_CACHE_MB", cls.article_cache_mb),

@@ -7,12 +7,13 @@ from importlib.metadata import PackageNotFoundError, version
 from flask.views import MethodView
 
 from service.api.parsing import Blueprint
-from service.api.problems import PROBLEM_JSON, problem
+from service.api.problems import PROBLEM_JSON, problem, problem_doc
+from service.extensions import limiter
 from service.runtime import runtime
 from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
 from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
-from service.services.errors import InvalidInput
 from service.services.health import check_broker, check_database
+from service.services.on_demand import check_flag_length
 from workers.detection import DETECTOR_VERSION, detect
 
 blp = Blueprint("system", __name__, description="Health, version and synchronous flagging.")
@@ -51,17 +52,23 @@ class Version(MethodView):
         return {"version": package_version(), "api": "v1", "detector_version": DETECTOR_VERSION}
 
 
+def _flag_rate_limit() -> str:
+    return runtime().settings.flag_rate_limit
+
+
 @blp.route("/flag")
 class FlagText(MethodView):
+    # Detection runs in this web process while the client waits: each address gets a share of it.
+    decorators = [limiter.limit(_flag_rate_limit, methods=["POST"])]
+
     @blp.arguments(FlagTextSchema())
     @blp.response(200, FlagTextResultSchema)
+    @blp.alt_response(413, **problem_doc("The text is longer than the service flags in one request."))
+    @blp.alt_response(429, **problem_doc("Too many texts from this address; see `Retry-After`."))
     def post(self, data):
         """Flag a text synchronously and store nothing (for editors' plugins).
 
         Offsets index the text exactly as sent.
         """
-        limit = runtime().settings.max_article_chars
-        if len(data["text"]) > limit:
-            raise InvalidInput(f"The text is {len(data['text']):,} characters; the limit is {limit:,}.",
-                               {"text": [f"Longer than {limit} characters."]})
+        check_flag_length(data["text"], runtime().settings.max_flag_chars)
         return {"detector_version": DETECTOR_VERSION, "flags": [f.to_dict() for f in detect(data["text"])]}

@@ -32,6 +32,11 @@ class InvalidInput(ServiceError):
     title = "Invalid input"
 
 
+class ContentTooLarge(ServiceError):
+    status = 413
+    title = "Content Too Large"
+
+
 class PreconditionRequired(ServiceError):
     status = 428
     title = "Precondition Required"

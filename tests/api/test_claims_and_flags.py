@@ -1,10 +1,13 @@
 """Claims and flags as the API serves them, and POST /flag that flags a text and stores nothing."""
 from __future__ import annotations
 
+import signal
 import sqlite3
+import time
 
 import pytest
 
+from service.config import Settings
 from service.services.flagging import flag_article
 from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
@@ -135,6 +138,53 @@ def test_flag_text_validation(client, payload, field):
 
 
 def test_flag_text_length_limit(make_app):
-    client = signed_in(make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "50"}))
-    problem = assert_problem(client.post("/api/v1/flag", json={"text": "x" * 51}), 422)
+    client = signed_in(make_app({"CLAIMDESK_MAX_FLAG_CHARS": "50"}))
+    assert client.post("/api/v1/flag", json={"text": "x" * 50}).status_code == 200
+    problem = assert_problem(client.post("/api/v1/flag", json={"text": "x" * 51}), 413)
     assert problem["errors"] == {"text": ["Longer than 50 characters."]}
+    assert problem["detail"].startswith("The text is 51 characters; the limit for flagging on demand is 50.")
+
+
+def test_flag_text_length_limit_by_default_turns_away_what_froze_a_web_process(client):
+    # 500,000 spaces and a little more: before the limit and the linear detector, a web process answered
+    # nothing for minutes. Refused before detection, at once.
+    limit = Settings.from_env({}).max_flag_chars
+    problem = assert_problem(client.post("/api/v1/flag", json={"text": "a" + " " * limit}), 413)
+    assert f"the limit for flagging on demand is {limit:,}" in problem["detail"]
+
+
+def test_flag_text_of_500_000_spaces_is_answered_at_once(client):
+    # What froze a web process for minutes, at the limit so that it is detected: the paragraph regex
+    # rescanned the rest of a blank line from each of its characters. A regression fails at the cap.
+    limit = Settings.from_env({}).max_flag_chars
+
+    class StillRunning(BaseException):  # not an Exception: the app's error handler must not answer it
+        pass
+
+    def _expire(signum, frame):
+        raise StillRunning("POST /flag of 500,000 spaces still running after 10 s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, _expire)
+    signal.setitimer(signal.ITIMER_PROF, 10)
+    try:
+        started = time.thread_time()
+        response = client.post("/api/v1/flag", json={"text": " " * limit})
+        took = time.thread_time() - started
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    assert response.status_code == 200
+    assert response.get_json()["flags"] == []
+    assert took < 5, f"{took:.1f} s of CPU"
+
+
+def test_flag_text_is_rate_limited_per_address(make_app):
+    client = signed_in(make_app({"CLAIMDESK_FLAG_RATE_LIMIT": "3 per minute"}))
+    for _ in range(3):
+        assert client.post("/api/v1/flag", json={"text": "Officials said 12% were hurt."}).status_code == 200
+    response = client.post("/api/v1/flag", json={"text": "Officials said 12% were hurt."})
+    problem = assert_problem(response, 429)
+    assert int(response.headers["Retry-After"]) > 0
+    assert problem["status"] == 429
+    # Reads of the same address are not counted against it.
+    assert client.get("/api/v1/version").status_code == 200

@@ -144,7 +144,8 @@ def test_api_conforms_to_its_document(api_schema, target, method, path, mode):
 @pytest.fixture
 def app(make_app, queue):
     """The conftest app with small limits, so 413 is cheap to reach (conftest's fixtures use this one)."""
-    return make_app({"CLAIMDESK_MAX_REQUEST_BYTES": "4000", "CLAIMDESK_MAX_BATCH_BYTES": "6000"},
+    return make_app({"CLAIMDESK_MAX_REQUEST_BYTES": "4000", "CLAIMDESK_MAX_BATCH_BYTES": "6000",
+                     "CLAIMDESK_MAX_FLAG_CHARS": "1000"},
                     queue=queue)
 
 
@@ -208,6 +209,8 @@ def _produce(app, client_as, method: str, path: str, code: int, operation: dict)
         ("POST", "/tokens", 429): lambda: _rate_limited(admin, path, {"name": "t", "scopes": ["read"]}, 20),
         ("PATCH", "/users/{user_id}", 409): lambda: admin.patch(
             f"{API}/users/{admin.get(f'{API}/auth/me').get_json()['id']}", json={"disabled": True}),
+        ("POST", "/flag", 413): lambda: admin.post(path, json={"text": "x" * 2000}),
+        ("POST", "/flag", 429): lambda: _rate_limited(admin, path, {"text": "Officials said 12%."}, 60),
         ("POST", "/articles", 413): lambda: admin.post(path, json={"body": "x" * 5000}),
         ("POST", "/batches", 413): lambda: admin.post(
             path, data=f'{{"body": "{BODY}"}}\n' * 60, content_type="application/x-ndjson"),

@@ -99,6 +99,18 @@ def test_flag_reads_jsonl_from_stdin(tmp_path):
     check_flag_output(result.stdout)
 
 
+def test_flag_answers_an_oversized_text_with_an_error_line_and_goes_on(tmp_path):
+    lines = [LINES[0], {"id": "big", "text": "x " * 40}, LINES[1]]
+    result = run(tmp_path, "flag", stdin="".join(json.dumps(line) + "\n" for line in lines),
+                 env={"CLAIMDESK_MAX_FLAG_CHARS": "60"})
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["id"] for row in rows] == [1, "big", "b-2"]
+    assert rows[1]["error"].startswith("The text is 80 characters; the limit for flagging on demand is 60.")
+    assert set(rows[1]) == {"id", "error"}
+    assert "flags" in rows[0] and "flags" in rows[2]
+
+
 @pytest.mark.parametrize("bad", ["not json", '{"id": 1}', '{"id": 1, "text": 3}', "[1, 2]"])
 def test_flag_names_the_bad_line_and_fails(tmp_path, bad):
     result = run(tmp_path, "flag", stdin=json.dumps(LINES[0]) + "\n" + bad + "\n")

@@ -8,8 +8,10 @@ from .model import Claim
 # A candidate end: a line break, or terminal punctuation with its closing quotes and brackets, before white
 # space and the opening of a new sentence (optional opening quote or bracket, then a letter or digit).
 # Whether the letter is a capital, and whether the full stop closes an abbreviation, is checked per match.
+# A run of marks is tried from its first mark only, and taken whole: tried from each mark of "......", the
+# run was rescanned to its end every time (quadratic); a shorter run can never end a sentence anyway.
 _CANDIDATE = re.compile(
-    r"\n|(?P<end>[.!?…]+[\"'”’»)\]]*)(?=[^\S\n]+[\"'“‘«(\[]*(?P<next>\w))"
+    r"\n|(?P<end>(?<![.!?…])[.!?…]++[\"'”’»)\]]*+)(?=[^\S\n]+[\"'“‘«(\[]*(?P<next>\w))"
 )
 # The word a full stop follows, looked up only when a candidate ends in a full stop.
 _WORD_BEFORE = re.compile(r"[\w.&'’-]*\Z")

@@ -71,7 +71,8 @@ _CALL_TARGET = re.compile(r"@\w|\b(?:" + _SOCIAL + r"|newsletters?|podcasts?|app
 _STAFF_CREDIT = re.compile(r"\(?(?:additional )?(?:reporting|writing|editing|compiled|produced) by\b",
                            re.IGNORECASE)
 _BREADCRUMB = re.compile(r"(?:home\s*[>»›/|]|[^.!?>»›]{1,30}(?:\s*[>»›]\s*[^.!?>»›]{1,30})+$)", re.IGNORECASE)
-_HANDLE_OR_LINK = re.compile(r"(?:@\w+|https?://\S+|www\.\S+|\S+@\S+\.\w+)")
+# An address's "@" is its first after the first character: "\S+@" tried every "@" of "@@@@…" (quadratic).
+_HANDLE_OR_LINK = re.compile(r"(?:@\w+|https?://\S+|www\.\S+|\S[^\s@]*@\S+\.\w+)")
 _BYLINE = re.compile(r"(?i:by)\s+[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|van|von|al|bin)){0,3}"
                      r"(?:\s*(?:,|\||\band\b|&)\s*.*)?")
 _DATELINE = re.compile(r"(?:published|updated|last updated|posted|first published|modified|created)\b",
@@ -196,7 +197,9 @@ def _lines(raw: str) -> tuple[list[str], list[bool], set[int]]:
     """Non-empty normalised lines; for each, whether a blank line came before it; and which lines are the
     article's own points, bulleted under a heading such as "Key points" (the heading itself is dropped)."""
     text = _INVISIBLE.sub("", _LINE_BREAKS.sub("\n", raw))
-    lines: list[str] = []
+    # Each line as its pieces, joined once at the end: adding a wrapped line to a growing string (and
+    # testing the whole string's end) was quadratic in a paragraph of many short lines.
+    lines: list[list[str]] = []
     after_blank: list[bool] = []
     points: set[int] = set()
     blank = True
@@ -218,29 +221,33 @@ def _lines(raw: str) -> tuple[list[str], list[bool], set[int]]:
         elif _KEY_POINTS.fullmatch(line):
             under_points, blank, joinable = True, False, False
             continue
-        elif joinable and not blank and line[0].islower() and not _TERMINAL.search(lines[-1]):
+        elif joinable and not blank and line[0].islower() and not _TERMINAL.search(lines[-1][-1]):
             # A hard-wrapped paragraph: the line carries on the sentence of the one before.
-            lines[-1] += " " + line
+            lines[-1].append(line)
             continue
         else:
             under_points = False
-        lines.append(line)
+        lines.append([line])
         after_blank.append(blank)
         blank, joinable = False, True
-    return lines, after_blank, points
+    return [" ".join(pieces) for pieces in lines], after_blank, points
 
 
 def _end_of_body(lines: list[str], first_body: int) -> int:
     """Index where the author's bio starts ("Jane Doe" then "Jane Doe is ..."): it and all after it go."""
+    # Where the run of copies of each line ends, found from the back in one pass: walking each run from
+    # each of its lines was quadratic in a page of one name repeated.
+    run_end = list(range(1, len(lines) + 1))
+    for i in range(len(lines) - 2, -1, -1):
+        if lines[i + 1] == lines[i]:
+            run_end[i] = run_end[i + 1]
     for i in range(first_body + 1, len(lines) - 1):
         name = lines[i]
         if _ABOUT_THE_AUTHOR.fullmatch(name):
             return i
         if not _is_name(name):
             continue
-        j = i + 1
-        while j < len(lines) and lines[j] == name:
-            j += 1
+        j = run_end[i]
         if j < len(lines) and lines[j].startswith(name + " ") and _is_sentence(lines[j]):
             return i
     return len(lines)

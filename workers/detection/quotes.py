@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .layout import Layout
@@ -69,6 +69,9 @@ def _pair(text: str, start: int, end: int, double: bool,
     # The skip spans come in reading order without overlaps: a binary search finds the one that could
     # hold a mark (a scan of them all would make a paragraph of many quotes quadratic).
     skip_starts = [a for a, _, _ in skip]
+    # Where the first word at or after the open mark starts (end when none): a single quote closes only
+    # over a word, and searching from the open mark at every candidate close was quadratic ("‘!’ !’ !’").
+    word_at = -1
     for m in _MARK.finditer(text, start, end):
         mark = m.group()
         pos = m.start()
@@ -93,18 +96,27 @@ def _pair(text: str, start: int, end: int, double: bool,
             if mark in ("''", '"') or mark in _DOUBLE_OPEN or mark in _DOUBLE_CLOSE:
                 continue
             role = _single_role(text, pos)
-        if role == "open" and opened is None:
+        if role == "open" and (opened is None or not double and mark == "‘"):
+            # (a curly opener inside an open single quote: the first was an apostrophe)
             opened = pos
-        elif role == "open" and not double and mark == "‘":
-            opened = pos  # a curly opener inside an open single quote: the first was an apostrophe
+            if not double and word_at < pos:  # else no word starts before the one already found
+                word = _WORD.search(text, pos, end)
+                word_at = word.start() if word else end
         elif role == "close" and opened is not None:
-            if not double and _WORD.search(text, opened, pos) is None:
+            if not double and word_at >= pos:
                 continue
             found.append((opened, m.end(), True))
             opened = None
     if opened is not None:
         found.append((opened, end, False))
     return found
+
+
+def _inside(singles: list[tuple[int, int, bool]], single_starts: list[int],
+            double: tuple[int, int, bool]) -> bool:
+    """Whether a single quote opening before ``double`` closes at or after its end."""
+    i = bisect_left(single_starts, double[0]) - 1
+    return i >= 0 and double[1] <= singles[i][1]
 
 
 def find_quote_spans(text: str, layout: Layout) -> list[QuoteSpan]:
@@ -116,7 +128,10 @@ def find_quote_spans(text: str, layout: Layout) -> list[QuoteSpan]:
         singles = [s for s in _pair(text, para_start, para_end, double=False, skip=tuple(doubles))
                    if s[2] or s[0] == first]
         # British style nests double inside single: keep the outer single quote only.
-        doubles = [d for d in doubles if not any(s[0] < d[0] and d[1] <= s[1] for s in singles)]
+        # The singles come in reading order without overlaps: only the last to open before a double can
+        # hold it (testing every single against every double was quadratic in a paragraph of quotes).
+        single_starts = [s[0] for s in singles]
+        doubles = [d for d in doubles if not _inside(singles, single_starts, d)]
         for q_start, q_end, closed in sorted(doubles + singles):
             q_end = q_end if closed else q_start + len(text[q_start:q_end].rstrip())
             if q_end - q_start < 3:
