@@ -233,6 +233,12 @@ def test_user_text_stays_inert(browser, add_article, session):
     assert json.loads(data)["annotations"][claim_id][0]["note"].startswith("note <script>")
 
 
+def test_desk_pages_are_not_stored_by_the_browser_or_a_proxy(browser, add_article):
+    article_id = add_article(BODY, words=WORDS)
+    for path in ("/", f"/articles/{article_id}", "/account", "/articles/999999"):
+        assert browser.get(path).headers.get("Cache-Control") == "no-store", path
+
+
 def test_the_article_page_carries_the_claims_and_their_verdicts(browser, add_article, app):
     article_id = add_article(BODY, words=WORDS)
     html = browser.get(f"/articles/{article_id}").get_data(as_text=True)
