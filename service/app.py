@@ -13,6 +13,7 @@ from service.api.article_cache import ArticleCache
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.config import Settings
 from service.extensions import limiter
+from service.http_limits import install as install_http_limits
 from service.runtime import Runtime, close_session
 from service.services.queue import CeleryQueue, TaskQueue
 from service.services.token_cache import TokenCache
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    install_http_limits(app)
     limiter.init_app(app)
     app.before_request(auth.authenticate)
     app.after_request(_security_headers)

@@ -82,6 +82,93 @@ def beat(loglevel: str) -> None:
     os.execv(sys.executable, beat_command(loglevel))
 
 
+# A crashed worker or beat is started again after a wait that doubles from RESTART_FIRST up to RESTART_MAX
+# seconds while it keeps crashing, and starts over once a process has run RESTART_RESET_AFTER seconds.
+RESTART_FIRST, RESTART_MAX, RESTART_RESET_AFTER = 1.0, 60.0, 120.0
+# The web server is not restarted: its master already restarts its own workers, and if the master itself
+# dies the port or the configuration is the problem, which a restart loop would only hide.
+RESTARTED = frozenset({"worker", "beat"})
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def _kill_group(pid: int) -> None:
+    """What is left of a child's process group (a dead celery worker's pool processes)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Supervised:
+    """One child of `serve`: started in a process group of its own, so all of it can be stopped at once."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        self.name, self.command = name, command
+        self.delay = RESTART_FIRST
+        self.restart_at: float | None = None
+        self.process = self.start()
+
+    def start(self) -> subprocess.Popen:
+        # The web server stays in serve's own group, so Ctrl-C in the terminal reaches it directly.
+        group = {} if self.name == "web" else {"process_group": 0}
+        self.process = subprocess.Popen(self.command, **group)
+        self.started = time.monotonic()
+        self.restart_at = None
+        return self.process
+
+    def check(self, log) -> bool:
+        """Restart the child when it is due; False when it died and is not one to restart."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.start()
+                log(f"{self.name} restarted (pid {self.process.pid})")
+            return True
+        code = self.process.poll()
+        if code is None:
+            return True
+        if self.name not in RESTARTED:
+            log(f"{self.name} (pid {self.process.pid}) stopped with {_exit_text(code)}; stopping everything")
+            return False
+        _kill_group(self.process.pid)
+        ran = now - self.started
+        if ran >= RESTART_RESET_AFTER:
+            self.delay = RESTART_FIRST
+        self.restart_at = now + self.delay
+        log(f"{self.name} (pid {self.process.pid}) died with {_exit_text(code)} after {ran:.0f} s; "
+            f"restarting it in {self.delay:.0f} s")
+        self.delay = min(self.delay * 2, RESTART_MAX)
+        return True
+
+    def stop(self) -> None:
+        if self.restart_at is None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # warm shutdown for gunicorn and celery alike
+
+    def wait(self, deadline: float) -> None:
+        if self.restart_at is not None:
+            return
+        try:
+            self.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.name in RESTARTED:
+            _kill_group(self.process.pid)
+
+
+def _serve_log(message: str) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    click.echo(f"[{stamp}] claimdesk serve: {message}", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -89,7 +176,10 @@ def beat(loglevel: str) -> None:
 @click.option("--concurrency", "-c", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Celery worker processes.")
 def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
-    """Migrate, then run the API (gunicorn), a Celery worker and the sweeper's scheduler; Ctrl-C stops all."""
+    """Migrate, then run the API (gunicorn), a Celery worker and the sweeper's scheduler; Ctrl-C stops all.
+
+    A worker or scheduler that crashes is started again (after 1 s, doubling up to 60 s while it keeps
+    crashing); the API stays up meanwhile."""
     from service.storage.migrate import upgrade
 
     settings = _settings()
@@ -98,7 +188,7 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
     web = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
            "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app"]
     commands = {"web": web, "worker": worker_command(concurrency, "INFO"), "beat": beat_command("INFO")}
-    children = {name: subprocess.Popen(command) for name, command in commands.items()}
+    children = [_Supervised(name, command) for name, command in commands.items()]
     click.echo(f"Claimdesk on http://{host}:{port}/ (API docs at /api/docs), database "
                f"{_redacted(settings.database_url)}, broker {settings.broker_url.split('@')[-1]}")
 
@@ -110,22 +200,19 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    failed = False
     try:
-        while not stopping and all(child.poll() is None for child in children.values()):
+        while not stopping and not failed:
+            failed = not all([child.check(_serve_log) for child in children])
             time.sleep(0.2)
     finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)  # warm shutdown for gunicorn and celery alike
+        for child in children:
+            child.stop()
         deadline = time.monotonic() + 30
-        for child in children.values():
-            try:
-                child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                child.kill()
-    failed = [name for name, child in children.items() if child.returncode not in (0, -signal.SIGTERM)]
+        for child in children:
+            child.wait(deadline)
     if failed and not stopping:
-        raise click.ClickException("a process stopped unexpectedly: " + ", ".join(failed))
+        raise click.ClickException("the web server stopped unexpectedly")
     click.echo("stopped")
 
 

@@ -72,6 +72,10 @@ def _bool(env: dict[str, str], name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+# Seconds past the task time limit before an article still `flagging` counts as abandoned.
+FLAGGING_MARGIN = 30
+
+
 @dataclass(frozen=True)
 class Settings:
     """The service's configuration; `Settings.from_env()` is the one way to build it."""
@@ -120,6 +124,12 @@ class Settings:
     webhook_timeout: int = 5
     webhook_max_attempts: int = 10
     webhook_disable_after: int = 10
+
+    @property
+    def flagging_stuck_after(self) -> int:
+        """Seconds after which an article left `flagging` is re-sent: past the hard time limit no worker
+        can still be on it (its worker died), so it need not wait `stuck_after` like a long queue."""
+        return min(self.stuck_after, self.task_time_limit + FLAGGING_MARGIN)
 
     @property
     def embedded_broker(self) -> bool:

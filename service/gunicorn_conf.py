@@ -13,3 +13,9 @@ accesslog = "-"
 # gunicorn 27's control socket is unused here, and its default path ($HOME/.gunicorn/gunicorn.ctl) is one
 # per user: every Claimdesk on the host (a second instance, the tests' services) would take it over.
 control_socket_disable = True
+# gunicorn answers a request line or header field over its limits with an HTML page it cannot be told to
+# change. Its limits are raised above the ones the app enforces (service/http_limits.py: 4,094 and 8,190
+# bytes, gunicorn's defaults), so over-long requests reach the app and get a problem document; gunicorn's
+# page is left for requests over its maximum request line (8,190) or these doubled header fields.
+limit_request_line = 8190
+limit_request_field_size = 16380

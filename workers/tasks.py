@@ -109,7 +109,8 @@ def sweep_stuck_articles() -> int:
     """Re-send articles stuck in `queued` or `flagging` (run by Celery beat)."""
     settings = Settings.from_env()
     with database().sessionmaker() as session:
-        return len(flagging.resend_stuck(session, CeleryQueue(app), timedelta(seconds=settings.stuck_after)))
+        return len(flagging.resend_stuck(session, CeleryQueue(app), timedelta(seconds=settings.stuck_after),
+                                         timedelta(seconds=settings.flagging_stuck_after)))
 
 
 @app.task(name=DELIVER_WEBHOOK, autoretry_for=(OperationalError, DBAPIError), retry_backoff=2,

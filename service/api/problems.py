@@ -63,7 +63,11 @@ class ClaimdeskApi(Api):
             else:
                 detail = "; ".join(lines)
             detail = detail.strip().rstrip(";")
-        return problem(error.code or 500, error.name, detail, errors, data.get("headers"))
+        # The exception's own headers too: Allow on a 405 (RFC 9110 requires it), WWW-Authenticate on a
+        # 401, Retry-After on a 429 or 503. Its Content-Type is that of werkzeug's HTML page: not ours.
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        return problem(error.code or 500, error.name, detail, errors, headers)
 
 
 def register_error_handlers(app) -> None:

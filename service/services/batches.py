@@ -76,10 +76,38 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _skip_blank_lines(stream: BinaryIO) -> tuple[int, int]:
+    """Consume the blank lines at the stream's position in bulk: (how many, bytes).
+
+    A Python call per line made 210 MB of newlines hold a web thread for two minutes; whole buffers of
+    them are now skipped at the speed of `bytes.count`. Only streams that can peek (buffered ones) are
+    skipped this way; the others go line by line."""
+    peek = getattr(stream, "peek", None)
+    lines = size = 0
+    while peek is not None:
+        buffer = peek(1 << 16)
+        blank = len(buffer) - len(buffer.lstrip())
+        end = buffer.rfind(b"\n", 0, blank) + 1  # whole lines only: the last one may go on
+        if end == 0:
+            break
+        lines += buffer.count(b"\n", 0, end)
+        size += len(stream.read(end))
+    return lines, size
+
+
 def _read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, the line or None when over the limit, bytes consumed); one line in memory at a time."""
+    """(line number, the line or None when over the limit, bytes consumed); one line in memory at a time.
+
+    A run of blank lines comes as one item, numbered as its last line, with b"" for the line."""
     number = 0
-    while raw := stream.readline(max_line_bytes + 1):
+    while True:
+        blank_lines, blank_bytes = _skip_blank_lines(stream)
+        if blank_lines:
+            number += blank_lines
+            yield number, b"", blank_bytes
+        raw = stream.readline(max_line_bytes + 1)
+        if not raw:
+            break
         number += 1
         size = len(raw)
         if size > max_line_bytes and not raw.endswith(b"\n"):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from service.domain import BATCH_CANCELLED, ArticleStatus
@@ -225,17 +225,21 @@ def flag_articles(session: Session, article_ids: list[int],
     return settled
 
 
-def resend_stuck(session: Session, queue: TaskQueue, stuck_after: timedelta, limit: int = 500) -> list[int]:
-    """Re-send articles left `queued` or `flagging` longer than `stuck_after`.
+def resend_stuck(session: Session, queue: TaskQueue, stuck_after: timedelta,
+                 flagging_after: timedelta | None = None, limit: int = 500) -> list[int]:
+    """Re-send articles left `queued` longer than `stuck_after`, or `flagging` longer than
+    `flagging_after` (default: `stuck_after`).
 
     The database is the source of truth: a message lost with a broker restart, a publish that failed
     while the broker was down, or a worker killed past redelivery all end here. Flagging is
     idempotent, so sending one twice costs time, never correctness.
     """
-    cutoff = datetime.now(UTC) - stuck_after
+    now = datetime.now(UTC)
     stuck = list(session.scalars(
-        select(Article).where(Article.status.in_([ArticleStatus.QUEUED, ArticleStatus.FLAGGING]),
-                              Article.updated_at < cutoff)
+        select(Article).where(or_(
+            and_(Article.status == ArticleStatus.QUEUED, Article.updated_at < now - stuck_after),
+            and_(Article.status == ArticleStatus.FLAGGING,
+                 Article.updated_at < now - (flagging_after or stuck_after))))
         .order_by(Article.id).limit(limit).with_for_update(skip_locked=True)))
     now = datetime.now(UTC)
     for article in stuck:

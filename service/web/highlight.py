@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
+from service.web.bidi import marked
+
 # The attributes a reviewer looks for first, in this order; any others follow alphabetically.
 ATTR_ORDER = ("speaker", "source", "value", "unit", "approximate", "cue")
 
@@ -63,7 +65,7 @@ def _flags_html(text: str, lo: int, hi: int, flags: Iterable[FlagLike], out: lis
     pos = lo
     for b in bounds:
         if b > pos:
-            out.append(escape(text[pos:b]))
+            out.append(marked(text[pos:b]))
             pos = b
         ending = [i for i, c in enumerate(stack) if c[1] <= b]
         if ending:
@@ -88,10 +90,10 @@ def render_body(body: str, claims: Sequence[Span], flags: Mapping[int, Sequence[
     for claim in sorted(claims, key=lambda c: c.start):
         start, end = max(claim.start, pos), max(claim.end, pos)
         if start > pos:
-            out.append(escape(body[pos:start]))
+            out.append(marked(body[pos:start]))
         out.append(f'<span class="claim" id="cb-{claim.id}" data-claim="{claim.id}">')
         _flags_html(body, start, end, flags.get(claim.id, ()), out)
         out.append("</span>")
         pos = end
-    out.append(escape(body[pos:]))
+    out.append(marked(body[pos:]))
     return Markup("".join(out))

@@ -24,12 +24,15 @@ from service.schemas.articles import ArticleQueryArgsSchema
 from service.services import accounts, articles, desk
 from service.services.annotations import article_etag
 from service.services.errors import InvalidInput, NotFound
+from service.web.bidi import isolated, marked
 from service.web.highlight import describe, render_body
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static/web",
                static_url_path="/desk/static")
+bp.add_app_template_filter(isolated, "bdi")
+bp.add_app_template_filter(marked, "bidi_marked")
 
 # Pages anyone may open; everything else sends a stranger to the login form.
 PUBLIC = frozenset({"web.login", "web.static"})

@@ -1,11 +1,14 @@
 """flag_article: one set of flags per detector version, on the right claims, and failures recorded."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
-from service.services.flagging import flag_article
+from service.config import Settings
+from service.services.flagging import flag_article, resend_stuck
 from service.storage.models import Article, Flag
-from tests.fakes import KeywordDetector, failing_detector
+from tests.fakes import KeywordDetector, RecordingQueue, failing_detector
 from tests.services.articles import article_with_claims
 from workers.detection import Flag as DetectedFlag
 
@@ -89,3 +92,25 @@ def test_a_flag_between_claims_goes_to_the_claim_before_it(session):
     position_of = {c.id: c.position for c in article.claims}
     stored = flags_of(session, article.id)
     assert [(f.text, position_of[f.claim_id]) for f in stored] == [("Troops", 0), (" ", 1)]
+
+
+def _left(session, status: str, ago: timedelta) -> Article:
+    article = stored_article(session, f"{BODY} {status} {ago}")
+    article.status, article.updated_at = status, datetime.now(UTC) - ago
+    session.commit()
+    return article
+
+
+def test_the_sweeper_resends_an_abandoned_flagging_article_soon_and_leaves_a_long_queue_alone(session):
+    # With the default settings: an article `flagging` for three minutes was dropped by a worker that
+    # died (no task runs that long), while one `queued` as long may just be waiting its turn.
+    settings = Settings.from_env({})
+    abandoned = _left(session, "flagging", timedelta(minutes=3))
+    running = _left(session, "flagging", timedelta(seconds=settings.task_time_limit - 10))
+    waiting = _left(session, "queued", timedelta(minutes=3))
+    forgotten = _left(session, "queued", timedelta(seconds=settings.stuck_after + 1))
+    queue = RecordingQueue()
+    sent = resend_stuck(session, queue, timedelta(seconds=settings.stuck_after),
+                        timedelta(seconds=settings.flagging_stuck_after))
+    assert sorted(sent) == sorted(queue.article_ids) == sorted([abandoned.id, forgotten.id])
+    assert running.id not in sent and waiting.id not in sent

@@ -233,6 +233,41 @@ def test_user_text_stays_inert(browser, add_article, session):
     assert json.loads(data)["annotations"][claim_id][0]["note"].startswith("note <script>")
 
 
+def test_desk_pages_are_not_stored_by_the_browser_or_a_proxy(browser, add_article):
+    article_id = add_article(BODY, words=WORDS)
+    for path in ("/", f"/articles/{article_id}", "/account", "/articles/999999"):
+        assert browser.get(path).headers.get("Cache-Control") == "no-store", path
+
+
+# Every bidirectional control: embeddings and overrides, isolates, marks.
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_in_user_text_are_shown_as_marks_and_do_not_reorder_the_page(browser, add_article):
+    # "\u202e" would show "txt.exe" as "exe.txt"; a title could drag the page's own text into its order.
+    body = "Officials said the file invoice\u202etxt.exe was safe. Peskov\u2067 said\u2069 so."
+    article_id = add_article(body, title="Invoice \u202egnp.exe", outlet=f"Outlet {BIDI}",
+                             words={"Peskov": ("sourcing", "named", {"source": "Peskov\u202e reversed"})})
+    for page in (f"/articles/{article_id}", "/"):
+        shown = "".join(_parse(browser.get(page).get_data(as_text=True)).text)
+        assert not any(char in shown for char in BIDI), page  # (a filter's value keeps the outlet's own)
+    html = browser.get(f"/articles/{article_id}").get_data(as_text=True)
+    rlo = '<span class="bidi-control" title="U+202E RIGHT-TO-LEFT OVERRIDE">RLO</span>'
+    assert f'<h1 id="article-title"><bdi>Invoice {rlo}gnp.exe</bdi></h1>' in html
+    assert "<title>Invoice RLOgnp.exe · Claimdesk</title>" in html
+    assert f"invoice{rlo}txt.exe" in html
+    outlet = re.search(r"<span><bdi>Outlet (.*?)</bdi></span>", html).group(1)
+    assert re.findall(r'title="U\+([0-9A-F]{4}) [A-Z -]+">([A-Z]{3})</span>', outlet) == [
+        ("202A", "LRE"), ("202B", "RLE"), ("202C", "PDF"), ("202D", "LRO"), ("202E", "RLO"), ("2066", "LRI"),
+        ("2067", "RLI"), ("2068", "FSI"), ("2069", "PDI"), ("200E", "LRM"), ("200F", "RLM"), ("061C", "ALM")]
+    assert re.search(r'<span class="claim-text"><bdi>Officials said the file invoice<span class="bidi-control"', html)
+    assert f"source: Peskov{rlo} reversed" in html  # the flag's note, shown in its tooltip
+    assert '<div id="article-body" class="article-body" dir="auto">' in html
+    queue = browser.get("/").get_data(as_text=True)
+    assert f'<bdi>Invoice {rlo}gnp.exe</bdi></a>' in queue
+    assert ">Outlet LRERLEPDFLRORLOLRIRLIFSIPDILRMRLMALM</option>" in queue  # an option holds text only
+
+
 def test_the_article_page_carries_the_claims_and_their_verdicts(browser, add_article, app):
     article_id = add_article(BODY, words=WORDS)
     html = browser.get(f"/articles/{article_id}").get_data(as_text=True)

@@ -43,13 +43,14 @@
     for (let el = mark; el && el !== bodyEl; el = el.parentElement) {
       if (el.matches("mark.flag") && !bodyEl.classList.contains("hide-" + el.dataset.kind)) {
         const noteEl = document.getElementById("fd-" + el.dataset.flag);
-        if (noteEl && !lines.includes(noteEl.textContent)) lines.push(noteEl.textContent);
+        if (noteEl && !lines.some((line) => line.textContent === noteEl.textContent)) lines.push(noteEl);
       }
     }
     if (!lines.length) return hideTip();
-    tip.replaceChildren(...lines.map((text) => {
+    tip.replaceChildren(...lines.map((noteEl) => {
       const p = document.createElement("p");
-      p.textContent = text;
+      p.dir = "auto";
+      p.append(...noteEl.cloneNode(true).childNodes);
       return p;
     }));
     tip.hidden = false;
@@ -151,7 +152,7 @@
     box.hidden = !others.length;
     document.getElementById("other-list").replaceChildren(...others.map((a) => {
       const li = document.createElement("li");
-      li.textContent = `${a.reviewer}: ${a.verdict || "no verdict"}${a.note ? " — " + a.note : ""}`;
+      li.append(`${a.reviewer}: ${a.verdict || "no verdict"}`, ...(a.note ? [" — ", Desk.shown(a.note)] : []));
       return li;
     }));
   }
@@ -338,7 +339,7 @@
       const dt = document.createElement("dt");
       dt.textContent = term;
       const dd = document.createElement("dd");
-      dd.textContent = value;
+      dd.append(Desk.shown(value));
       dl.append(dt, dd);
     });
   }
@@ -422,7 +423,7 @@
       time.textContent = new Date(entry.at).toLocaleString();
       const who = document.createElement("strong");
       who.textContent = ` ${entry.username} `;
-      li.append(time, who, document.createTextNode(`${entry.action}: ${summarise(entry)}`));
+      li.append(time, who, Desk.shown(`${entry.action}: ${summarise(entry)}`));
       return li;
     }));
   }

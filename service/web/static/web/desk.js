@@ -55,5 +55,30 @@ window.Desk = (function () {
     }
   }
 
-  return { api, fieldErrors, setError };
+  /* Bidirectional controls, which would let an article or a note reorder what the reviewer reads. */
+  const CONTROLS = {
+    "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
+    "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI",
+    "\u200e": "LRM", "\u200f": "RLM", "\u061c": "ALM",
+  };
+  const CONTROL = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
+  /* User text as the server renders it (service/web/bidi.py): in a <bdi>, each control a visible mark. */
+  function shown(text) {
+    const value = String(text ?? "");
+    const bdi = document.createElement("bdi");
+    let last = 0;
+    for (const match of value.matchAll(CONTROL)) {
+      const mark = document.createElement("span");
+      mark.className = "bidi-control";
+      mark.title = "U+" + match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+      mark.textContent = CONTROLS[match[0]];
+      bdi.append(value.slice(last, match.index), mark);
+      last = match.index + 1;
+    }
+    bdi.append(value.slice(last));
+    return bdi;
+  }
+
+  return { api, fieldErrors, setError, shown };
 })();

@@ -35,7 +35,8 @@
         return;
       }
       if (article.status === "failed") {
-        status.textContent = `Flagging failed: ${article.status_reason || "no reason given"}. The article is stored; you can still open it.`;
+        status.replaceChildren("Flagging failed: ", Desk.shown(article.status_reason || "no reason given"),
+          ". The article is stored; you can still open it.");
         submit.disabled = false;
         return;
       }
