@@ -49,6 +49,7 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 
+from detection import Flag  # noqa: E402
 from service.domain.access import ROLE_SCOPES, Role  # noqa: E402
 from service.services import accounts  # noqa: E402
 from service.services.articles import Submission, submit_article  # noqa: E402
@@ -66,7 +67,6 @@ from tests.integration.processes import (  # noqa: E402
     throwaway_database,
     wait_port,
 )
-from workers.detection import Flag  # noqa: E402
 
 MAX_P99_MS = 50.0
 MIN_SHARE = 0.40

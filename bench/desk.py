@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from detection import Flag  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.domain.access import Principal, Role, Scope  # noqa: E402
@@ -31,7 +32,6 @@ from service.services.articles import Submission, submit_article  # noqa: E402
 from service.services.flagging import store_flags  # noqa: E402
 from service.storage.migrate import upgrade  # noqa: E402
 from service.storage.models import Claim  # noqa: E402
-from workers.detection import Flag  # noqa: E402
 
 MAX_MEDIAN_MS = 300
 CHROMIUM = Path("/usr/bin/chromium")

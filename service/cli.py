@@ -277,10 +277,10 @@ def flag(source, output) -> None:
     Offsets index the text exactly as given: nothing is cleaned, so they match the input. A text over
     CLAIMDESK_MAX_FLAG_CHARS gets {"id", "error"} instead, and the lines after it are flagged as usual.
     """
+    from detection import detect
     from service.config import Settings
     from service.services.errors import ServiceError
     from service.services.on_demand import check_flag_length
-    from workers.detection import detect
 
     max_chars = Settings.from_env().max_flag_chars
 

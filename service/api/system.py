@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask.views import MethodView
 
+from detection import DETECTOR_VERSION, detect
 from service.api.parsing import Blueprint
 from service.api.problems import PROBLEM_JSON, problem, problem_doc
 from service.extensions import limiter
@@ -14,7 +15,6 @@ from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
 from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
 from service.services.health import check_broker, check_database
 from service.services.on_demand import check_flag_length
-from workers.detection import DETECTOR_VERSION, detect
 
 blp = Blueprint("system", __name__, description="Health, version and synchronous flagging.")
 

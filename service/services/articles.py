@@ -10,12 +10,12 @@ from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from detection import clean_html, clean_text, split_claims
 from service.domain import ArticleStatus
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.models import Annotation, Article, Claim, Flag
-from workers.detection import clean_html, clean_text, split_claims
 
 
 @dataclass(frozen=True)

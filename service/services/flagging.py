@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session, defer
 
+from detection import DETECTOR_VERSION, detect
+from detection import Flag as DetectedFlag
 from service.domain import BATCH_CANCELLED, ArticleStatus
 from service.services import webhooks
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
-from workers.detection import DETECTOR_VERSION, detect
-from workers.detection import Flag as DetectedFlag
 
 log = logging.getLogger(__name__)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from detection import Flag as DetectedFlag
 from service.services.flagging import flag_article
 from service.storage.models import Article, Flag
 from tests.fakes import KeywordDetector, failing_detector
 from tests.services.articles import article_with_claims
-from workers.detection import Flag as DetectedFlag
 
 HEADLINE = "Troops lost"
 SENTENCES = ["Peskov said 60 servicemen died.", "Officials said 12 were hurt.", "Peskov denied it."]

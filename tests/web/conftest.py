@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from detection import Flag as DetectedFlag
 from service.app import create_app
 from service.config import Settings
 from service.domain.access import Role
@@ -17,7 +18,6 @@ from service.services.flagging import store_flags
 from service.storage.accounts import User
 from service.storage.migrate import upgrade
 from tests.fakes import RecordingQueue
-from workers.detection import Flag as DetectedFlag
 
 PASSWORD = "correct horse battery staple"
 # scrypt is slow on purpose; hashing once per run keeps the suite fast.
