@@ -10,16 +10,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.config import Settings
 from service.services import batches, flagging, webhooks
-from service.services.queue import CeleryQueue
-from service.storage.db import Database
-from workers.celery_app import (
+from service.services.queue import (
     DELIVER_WEBHOOK,
     FLAG_ARTICLE,
     FLAG_ARTICLES,
     SWEEP_STUCK,
     SWEEP_WEBHOOKS,
-    app,
+    CeleryQueue,
 )
+from service.storage.db import Database
+from workers.celery_app import app
 
 log = logging.getLogger(__name__)
 

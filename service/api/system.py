@@ -6,15 +6,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask.views import MethodView
 
-from detection import DETECTOR_VERSION, detect
 from service.api.parsing import Blueprint
 from service.api.problems import PROBLEM_JSON, problem, problem_doc
 from service.extensions import limiter
 from service.runtime import runtime
 from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
 from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
+from service.services.detector import DETECTOR_VERSION
 from service.services.health import check_broker, check_database
-from service.services.on_demand import check_flag_length
+from service.services.on_demand import flag_text
 
 blp = Blueprint("system", __name__, description="Health, version and synchronous flagging.")
 
@@ -70,5 +70,5 @@ class FlagText(MethodView):
 
         Offsets index the text exactly as sent.
         """
-        check_flag_length(data["text"], runtime().settings.max_flag_chars)
-        return {"detector_version": DETECTOR_VERSION, "flags": [f.to_dict() for f in detect(data["text"])]}
+        flags = flag_text(data["text"], runtime().settings.max_flag_chars)
+        return {"detector_version": DETECTOR_VERSION, "flags": flags}

@@ -10,8 +10,8 @@ from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from detection import clean_html, clean_text, split_claims
 from service.domain import ArticleStatus
+from service.services.detector import clean_article, split_article
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
@@ -77,12 +77,7 @@ def clean_submission(submission: Submission, max_chars: int, batch_id: int | Non
 
     Raises InvalidInput when nothing is left once cleaned, or the text is over `max_chars`.
     """
-    if submission.html is not None:
-        cleaned, source_format = clean_html(submission.html, submission.url), "html"
-        if submission.title and not cleaned.body.startswith(submission.title):
-            cleaned = clean_text(cleaned.body, title=submission.title)
-    else:
-        cleaned, source_format = clean_text(submission.body or "", title=submission.title), "text"
+    cleaned, source_format = clean_article(submission.html, submission.body, submission.url, submission.title)
     field = "html" if source_format == "html" else "body"
     if not cleaned.body.strip():
         raise InvalidInput(f"The {field} holds no article text once cleaned.",
@@ -99,7 +94,7 @@ def clean_submission(submission: Submission, max_chars: int, batch_id: int | Non
         "batch_id": batch_id,
     }
     claims = [{"position": i, "role": c.role, "start": c.start, "end": c.end, "text": c.text}
-              for i, c in enumerate(split_claims(cleaned.body, title))]
+              for i, c in enumerate(split_article(cleaned.body, title))]
     return CleanedArticle(values, claims)
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session, defer
 
-from detection import DETECTOR_VERSION, detect
-from detection import Flag as DetectedFlag
 from service.domain import BATCH_CANCELLED, ArticleStatus
 from service.services import webhooks
+from service.services.detector import DETECTOR_VERSION, detect_flags
+from service.services.detector import Flag as DetectedFlag
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
 
@@ -96,7 +96,7 @@ def mark_failed(session: Session, article_id: int, reason: str) -> None:
 
 
 def flag_article(session: Session, article_id: int,
-                 detector: Callable[[str], list[DetectedFlag]] = detect,
+                 detector: Callable[[str], list[DetectedFlag]] = detect_flags,
                  version: str = DETECTOR_VERSION,
                  interrupts: tuple[type[BaseException], ...] = ()) -> int | None:
     """Flag one article end to end; returns the number of flags, or None if it is gone or cancelled.
@@ -190,7 +190,7 @@ def store_many(session: Session, results: dict[int, list[DetectedFlag]], failure
 
 
 def flag_articles(session: Session, article_ids: list[int],
-                  detector: Callable[[str], list[DetectedFlag]] = detect,
+                  detector: Callable[[str], list[DetectedFlag]] = detect_flags,
                   version: str = DETECTOR_VERSION,
                   interrupts: tuple[type[BaseException], ...] = (),
                   group: int = GROUP_SIZE) -> int:
