@@ -151,7 +151,7 @@ def seed(database_url: str) -> tuple[int, int, int, str]:
                     start = claim.start + min(k * 5, max(len(claim.text) - 5, 0))
                     end = min(start + 12, claim.end)
                     flags.append(Flag(kind, subtype, start, end, article.body[start:end], {"bench": k}))
-            store_flags(session, article.id, flags, "bench-1")
+            store_flags(session, {article.id: flags}, {}, "bench-1")
             user = accounts.create_user(session, "bench", "bench password, long enough", Role.EDITOR)
             _, token = accounts.create_token(session, user, "bench", sorted(ROLE_SCOPES[Role.EDITOR]), None)
             assert len(claims) == 50 and len(flags) == 150, (len(claims), len(flags))

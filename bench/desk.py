@@ -90,7 +90,7 @@ def build(app, n_claims: int, n_flags: int) -> int:
             flags.append(Flag("sourcing", "named", m.start(), m.end(), m.group(), {"source": "bench"}))
         rng.shuffle(flags)
         flags = flags[:n_flags]
-        store_flags(session, article.id, flags, "bench-1")
+        store_flags(session, {article.id: flags}, {}, "bench-1")
         user = accounts.create_user(session, "bench", PASSWORD, Role.REVIEWER)
         principal = Principal(user.id, user.username, Role.REVIEWER, frozenset({Scope.READ, Scope.WRITE}))
         for claim in claims[::3]:

@@ -74,7 +74,7 @@ def add_article(app, session) -> Callable[..., int]:
         flags = [DetectedFlag(kind, subtype, m.start(), m.end(), m.group(), attrs)
                  for word, (kind, subtype, attrs) in (words or {}).items()
                  for m in re.finditer(re.escape(word), article.body)]
-        store_flags(session, article.id, flags, "test-1")
+        store_flags(session, {article.id: flags}, {}, "test-1")
         return article.id
 
     return add
