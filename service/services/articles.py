@@ -15,7 +15,7 @@ from service.services.detector import clean_article, split_article
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
-from service.storage.models import Annotation, Article, Claim, Flag
+from service.storage.models import Annotation, Article, Claim, Flag, is_current_flag
 
 
 @dataclass(frozen=True)
@@ -189,8 +189,7 @@ def filter_articles(query: Select, f: ArticleFilter) -> Select:
     if f.outlet:
         query = query.where(Article.outlet == f.outlet)
     if f.kind or f.subtype:
-        flag = select(Flag.id).where(Flag.article_id == Article.id,
-                                     Flag.detector_version == Article.detector_version)
+        flag = select(Flag.id).where(is_current_flag(Flag, Article))
         if f.kind:
             flag = flag.where(Flag.kind == f.kind)
         if f.subtype:
@@ -219,8 +218,8 @@ def flag_counts(session: Session, article_ids: list[int]) -> dict[int, dict[str,
         return counts
     rows = session.execute(
         select(Flag.article_id, Flag.kind, func.count())
-        .join(Article, Article.id == Flag.article_id)
-        .where(Flag.article_id.in_(article_ids), Flag.detector_version == Article.detector_version)
+        .join(Article, is_current_flag(Flag, Article))
+        .where(Flag.article_id.in_(article_ids))
         .group_by(Flag.article_id, Flag.kind)
     )
     for article_id, kind, n in rows:
