@@ -4,6 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY service ./service
+COPY detection ./detection
 COPY workers ./workers
 RUN pip install --no-cache-dir -c constraints.txt . \
     && useradd --system --home /app claimdesk

@@ -49,6 +49,7 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 
+from detection import Flag  # noqa: E402
 from service.domain.access import ROLE_SCOPES, Role  # noqa: E402
 from service.services import accounts  # noqa: E402
 from service.services.articles import Submission, submit_article  # noqa: E402
@@ -66,7 +67,6 @@ from tests.integration.processes import (  # noqa: E402
     throwaway_database,
     wait_port,
 )
-from workers.detection import Flag  # noqa: E402
 
 MAX_P99_MS = 50.0
 MIN_SHARE = 0.40
@@ -151,7 +151,7 @@ def seed(database_url: str) -> tuple[int, int, int, str]:
                     start = claim.start + min(k * 5, max(len(claim.text) - 5, 0))
                     end = min(start + 12, claim.end)
                     flags.append(Flag(kind, subtype, start, end, article.body[start:end], {"bench": k}))
-            store_flags(session, article.id, flags, "bench-1")
+            store_flags(session, {article.id: flags}, {}, "bench-1")
             user = accounts.create_user(session, "bench", "bench password, long enough", Role.EDITOR)
             _, token = accounts.create_token(session, user, "bench", sorted(ROLE_SCOPES[Role.EDITOR]), None)
             assert len(claims) == 50 and len(flags) == 150, (len(claims), len(flags))

@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from detection import Flag  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.domain.access import Principal, Role, Scope  # noqa: E402
@@ -31,7 +32,6 @@ from service.services.articles import Submission, submit_article  # noqa: E402
 from service.services.flagging import store_flags  # noqa: E402
 from service.storage.migrate import upgrade  # noqa: E402
 from service.storage.models import Claim  # noqa: E402
-from workers.detection import Flag  # noqa: E402
 
 MAX_MEDIAN_MS = 300
 CHROMIUM = Path("/usr/bin/chromium")
@@ -90,7 +90,7 @@ def build(app, n_claims: int, n_flags: int) -> int:
             flags.append(Flag("sourcing", "named", m.start(), m.end(), m.group(), {"source": "bench"}))
         rng.shuffle(flags)
         flags = flags[:n_flags]
-        store_flags(session, article.id, flags, "bench-1")
+        store_flags(session, {article.id: flags}, {}, "bench-1")
         user = accounts.create_user(session, "bench", PASSWORD, Role.REVIEWER)
         principal = Principal(user.id, user.username, Role.REVIEWER, frozenset({Scope.READ, Scope.WRITE}))
         for claim in claims[::3]:

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workers.detection import clean_text, detect, split_claims  # noqa: E402
+from detection import clean_text, detect, split_claims  # noqa: E402
 
 DEV_SET = "eval/polnear-dev.jsonl"
 MIN_CHARS_PER_SECOND = 500_000

@@ -366,8 +366,7 @@ def flag(source, output) -> None:
     """
     from service.config import Settings
     from service.services.errors import ServiceError
-    from service.services.on_demand import check_flag_length
-    from workers.detection import detect
+    from service.services.on_demand import flag_text
 
     max_chars = Settings.from_env().max_flag_chars
 
@@ -383,11 +382,10 @@ def flag(source, output) -> None:
             raise click.ClickException(
                 f'line {number}: expected a JSON object with "id" and "text" ({exc})') from None
         try:
-            check_flag_length(text, max_chars)
+            flags = flag_text(text, max_chars)
         except ServiceError as exc:
             output.write(json.dumps({"id": doc_id, "error": exc.detail}, ensure_ascii=False) + "\n")
             continue
-        flags = [f.to_dict() for f in detect(text)]
         output.write(json.dumps({"id": doc_id, "flags": flags}, ensure_ascii=False) + "\n")
 
 

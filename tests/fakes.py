@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from workers.detection import Flag
+from detection import Flag
 
 
 class RecordingQueue:

@@ -4,14 +4,9 @@ from __future__ import annotations
 from celery import Celery
 
 from service.config import Settings
+from service.services.queue import SWEEP_STUCK, SWEEP_WEBHOOKS
 from workers.broker import TRANSPORT as WHOLE_MESSAGE_FILES
 
-FLAG_ARTICLE = "claimdesk.flag_article"
-# Batches: one message flags a slice of a chunk's articles, one after the other.
-FLAG_ARTICLES = "claimdesk.flag_articles"
-SWEEP_STUCK = "claimdesk.sweep_stuck_articles"
-DELIVER_WEBHOOK = "claimdesk.deliver_webhook"
-SWEEP_WEBHOOKS = "claimdesk.sweep_webhooks"
 QUEUE = "claimdesk"
 
 

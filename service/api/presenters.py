@@ -7,16 +7,15 @@ from sqlalchemy.orm import Session
 
 from service.services.articles import annotated_claim_counts, annotation_counts, flag_counts
 from service.services.batches import BatchReport
-from service.storage.models import Annotation, Article, Claim, Flag
+from service.storage.models import Annotation, Article, Claim, Flag, is_current_flag
 
 _SUMMARY = ("id", "external_id", "title", "url", "outlet", "author", "published_at", "language",
             "source_format", "status", "status_reason", "detector_version", "created_at", "updated_at",
             "flagged_at", "review_status")
 
 
-def current_flags(claim: Claim, version: str | None) -> list[Flag]:
-    """Flags made by the article's latest detection run; older versions stay stored but out of view."""
-    return [f for f in claim.flags if f.detector_version == version]
+def current_flags(claim: Claim, article: Article) -> list[Flag]:
+    return [f for f in claim.flags if is_current_flag(f, article)]
 
 
 def article_summaries(session: Session, articles: list[Article]) -> list[dict[str, Any]]:
@@ -30,7 +29,7 @@ def claims_with_flags(session: Session, article: Article) -> list[dict[str, Any]
     counts = annotation_counts(session, [c.id for c in article.claims])
     return [{"id": c.id, "article_id": c.article_id, "position": c.position, "role": c.role,
              "start": c.start, "end": c.end, "text": c.text, "annotation_count": counts.get(c.id, 0),
-             "flags": current_flags(c, article.detector_version)} for c in article.claims]
+             "flags": current_flags(c, article)} for c in article.claims]
 
 
 def article_detail(session: Session, article: Article) -> dict[str, Any]:
@@ -49,7 +48,7 @@ def article_detail(session: Session, article: Article) -> dict[str, Any]:
 def claim_detail(claim: Claim, annotations: list[Annotation]) -> dict[str, Any]:
     return {"id": claim.id, "article_id": claim.article_id, "position": claim.position, "role": claim.role,
             "start": claim.start, "end": claim.end, "text": claim.text, "review_status": claim.review_status,
-            "flags": current_flags(claim, claim.article.detector_version), "annotations": annotations}
+            "flags": current_flags(claim, claim.article), "annotations": annotations}
 
 
 def batch_view(report: BatchReport) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from service.extensions import limiter
 from service.runtime import runtime
 from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
 from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
+from service.services.detector import DETECTOR_VERSION
 from service.services.health import check_broker, check_database
-from service.services.on_demand import check_flag_length
-from workers.detection import DETECTOR_VERSION, detect
+from service.services.on_demand import flag_text
 
 blp = Blueprint("system", __name__, description="Health, version and synchronous flagging.")
 
@@ -70,5 +70,5 @@ class FlagText(MethodView):
 
         Offsets index the text exactly as sent.
         """
-        check_flag_length(data["text"], runtime().settings.max_flag_chars)
-        return {"detector_version": DETECTOR_VERSION, "flags": [f.to_dict() for f in detect(data["text"])]}
+        flags = flag_text(data["text"], runtime().settings.max_flag_chars)
+        return {"detector_version": DETECTOR_VERSION, "flags": flags}

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from service.domain import ArticleStatus
+from service.services.detector import clean_article, split_article
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
-from service.storage.models import Annotation, Article, Claim, Flag
-from workers.detection import clean_html, clean_text, split_claims
+from service.storage.models import Annotation, Article, Claim, Flag, is_current_flag
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,7 @@ def clean_submission(submission: Submission, max_chars: int, batch_id: int | Non
 
     Raises InvalidInput when nothing is left once cleaned, or the text is over `max_chars`.
     """
-    if submission.html is not None:
-        cleaned, source_format = clean_html(submission.html, submission.url), "html"
-        if submission.title and not cleaned.body.startswith(submission.title):
-            cleaned = clean_text(cleaned.body, title=submission.title)
-    else:
-        cleaned, source_format = clean_text(submission.body or "", title=submission.title), "text"
+    cleaned, source_format = clean_article(submission.html, submission.body, submission.url, submission.title)
     field = "html" if source_format == "html" else "body"
     if not cleaned.body.strip():
         raise InvalidInput(f"The {field} holds no article text once cleaned.",
@@ -99,7 +94,7 @@ def clean_submission(submission: Submission, max_chars: int, batch_id: int | Non
         "batch_id": batch_id,
     }
     claims = [{"position": i, "role": c.role, "start": c.start, "end": c.end, "text": c.text}
-              for i, c in enumerate(split_claims(cleaned.body, title))]
+              for i, c in enumerate(split_article(cleaned.body, title))]
     return CleanedArticle(values, claims)
 
 
@@ -194,8 +189,7 @@ def filter_articles(query: Select, f: ArticleFilter) -> Select:
     if f.outlet:
         query = query.where(Article.outlet == f.outlet)
     if f.kind or f.subtype:
-        flag = select(Flag.id).where(Flag.article_id == Article.id,
-                                     Flag.detector_version == Article.detector_version)
+        flag = select(Flag.id).where(is_current_flag(Flag, Article))
         if f.kind:
             flag = flag.where(Flag.kind == f.kind)
         if f.subtype:
@@ -224,8 +218,8 @@ def flag_counts(session: Session, article_ids: list[int]) -> dict[int, dict[str,
         return counts
     rows = session.execute(
         select(Flag.article_id, Flag.kind, func.count())
-        .join(Article, Article.id == Flag.article_id)
-        .where(Flag.article_id.in_(article_ids), Flag.detector_version == Article.detector_version)
+        .join(Article, is_current_flag(Flag, Article))
+        .where(Flag.article_id.in_(article_ids))
         .group_by(Flag.article_id, Flag.kind)
     )
     for article_id, kind, n in rows:

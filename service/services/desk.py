@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.services.errors import NotFound
-from service.storage.models import Annotation, Article, Claim, Flag
+from service.storage.models import Annotation, Article, Claim, Flag, is_current_flag
 
 # The outlet filter is a list to pick from; past this many it stops being one.
 MAX_OUTLETS = 500
@@ -33,8 +33,7 @@ def desk_article(session: Session, article_id: int) -> DeskArticle:
     claims = list(session.scalars(select(Claim).where(Claim.article_id == article_id)
                                   .order_by(Claim.position)))
     flags: dict[int, list[Flag]] = defaultdict(list)
-    for flag in session.scalars(select(Flag).where(Flag.article_id == article_id,
-                                                   Flag.detector_version == article.detector_version)
+    for flag in session.scalars(select(Flag).where(is_current_flag(Flag, article))
                                 .order_by(Flag.start, Flag.end.desc())):
         flags[flag.claim_id].append(flag)
     annotations: dict[int, list[Annotation]] = defaultdict(list)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Row, Select, exists, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.services.errors import InvalidInput, NotFound
-from service.storage.models import Annotation, Article, Batch, Claim, Flag
+from service.storage.models import Annotation, Article, Batch, Claim, Flag, is_current_flag
 
 # Claims read per query: large exports take few round trips, and memory is bounded by one chunk (with
 # its flags and annotations) whatever the size of the export.
@@ -218,8 +218,8 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
         flags: dict[int, list[Row]] = {}
         if not reviewed_only:
             flags = _by_claim(session.execute(
-                select(*_FLAG_COLUMNS).join(Article, Article.id == Flag.article_id)
-                .where(Flag.claim_id.in_(ids), Flag.detector_version == Article.detector_version)
+                select(*_FLAG_COLUMNS).join(Article, is_current_flag(Flag, Article))
+                .where(Flag.claim_id.in_(ids))
                 .order_by(Flag.claim_id, Flag.start, Flag.id)))
         annotations = select(*_ANNOTATION_COLUMNS).where(Annotation.claim_id.in_(ids), live)
         if reviewed_only:

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, defer
 
 from service.domain import BATCH_CANCELLED, ArticleStatus
 from service.services import webhooks
+from service.services.detector import DETECTOR_VERSION, detect_flags
+from service.services.detector import Flag as DetectedFlag
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
-from workers.detection import DETECTOR_VERSION, detect
-from workers.detection import Flag as DetectedFlag
 
 log = logging.getLogger(__name__)
 
@@ -25,59 +25,10 @@ RESEND_SIZE = 50
 GROUP_SIZE = 25
 
 
-def _lock_article(session: Session, article_id: int) -> Article | None:
-    # FOR UPDATE: a redelivered message running beside the original waits instead of interleaving
-    # its delete/insert with ours (SQLite ignores it and serialises writers anyway). populate_existing:
-    # the row as locked, not what this session remembers (statements like start_flagging's bypass it).
-    return session.scalar(select(Article).where(Article.id == article_id).with_for_update()
-                          .execution_options(populate_existing=True))
-
-
-def start_flagging(session: Session, article_id: int) -> str | None:
-    """Mark the article `flagging` and return its body; None when it is gone or its batch was cancelled.
-
-    One conditional UPDATE (no lock held while detection runs).
-    """
-    not_cancelled = ~and_(Article.status == ArticleStatus.FAILED, Article.status_reason == BATCH_CANCELLED)
-    body = session.scalar(
-        update(Article).where(Article.id == article_id, not_cancelled)
-        .values(status=ArticleStatus.FLAGGING, status_reason=None, updated_at=datetime.now(UTC))
-        .returning(Article.body).execution_options(synchronize_session=False))
-    session.commit()
-    return body
-
-
 def claim_for(starts: list[int], claims: Sequence[Any], offset: int) -> Any:
     """The claim a flag starting at `offset` belongs to: the last claim starting at or before it."""
     index = max(bisect.bisect_right(starts, offset) - 1, 0)
     return claims[index]
-
-
-def store_flags(session: Session, article_id: int, flags: list[DetectedFlag], version: str) -> int:
-    """Replace this version's flags of the article with `flags` and mark it flagged."""
-    article = _lock_article(session, article_id)
-    if article is None:
-        return 0
-    claims = session.execute(select(Claim.id, Claim.start).where(Claim.article_id == article_id)
-                             .order_by(Claim.start)).all()
-    session.execute(delete(Flag).where(Flag.article_id == article_id, Flag.detector_version == version))
-    if claims and flags:
-        starts = [c.start for c in claims]
-        # Core executemany, not ORM objects: about 100 flags an article made the unit of work the
-        # worker's biggest cost. psycopg sends them in one pipeline.
-        session.execute(insert(Flag.__table__), [
-            {"article_id": article_id, "claim_id": claim_for(starts, claims, f.start).id, "kind": f.kind,
-             "subtype": f.subtype, "start": f.start, "end": f.end, "text": f.text, "attrs": f.attrs,
-             "detector_version": version}
-            for f in flags])
-    article.status = ArticleStatus.FLAGGED
-    article.status_reason = None
-    article.detector_version = version
-    article.flagged_at = datetime.now(UTC)
-    # In this transaction (an outbox): the event commits with the flags or not at all.
-    webhooks.article_flagged(session, article, _counts_by_kind(flags) if claims else {})
-    session.commit()
-    return len(flags) if claims else 0
 
 
 def _counts_by_kind(flags: list[DetectedFlag]) -> dict[str, int]:
@@ -85,38 +36,6 @@ def _counts_by_kind(flags: list[DetectedFlag]) -> dict[str, int]:
     for f in flags:
         counts[f.kind] = counts.get(f.kind, 0) + 1
     return counts
-
-
-def mark_failed(session: Session, article_id: int, reason: str) -> None:
-    article = _lock_article(session, article_id)
-    if article is not None:
-        article.status = ArticleStatus.FAILED
-        article.status_reason = reason[:2000]
-        session.commit()
-
-
-def flag_article(session: Session, article_id: int,
-                 detector: Callable[[str], list[DetectedFlag]] = detect,
-                 version: str = DETECTOR_VERSION,
-                 interrupts: tuple[type[BaseException], ...] = ()) -> int | None:
-    """Flag one article end to end; returns the number of flags, or None if it is gone or cancelled.
-
-    Detection errors mark the article `failed` with the reason; database errors propagate so the
-    caller (a Celery task) can retry them, and so do `interrupts` (a time limit: the caller decides).
-    """
-    body = start_flagging(session, article_id)
-    if body is None:
-        log.info("article %s was deleted, or its batch cancelled, before it was flagged", article_id)
-        return None
-    try:
-        flags = detector(body)
-    except interrupts:
-        raise
-    except Exception as exc:  # a bug in a rule must fail this article, not the batch
-        log.exception("detection failed on article %s", article_id)
-        mark_failed(session, article_id, f"detection failed: {type(exc).__name__}: {exc}")
-        return 0
-    return store_flags(session, article_id, flags, version)
 
 
 class Interrupted(Exception):
@@ -128,33 +47,42 @@ class Interrupted(Exception):
         self.article_id, self.index = article_id, index
 
 
-def start_flagging_many(session: Session, article_ids: list[int], version: str) -> dict[int, str]:
+def start_flagging(session: Session, article_ids: list[int], version: str, redo: bool = False
+                   ) -> dict[int, str]:
     """Mark the articles `flagging` and return their bodies by id, in one statement and one commit.
 
-    Left out: articles gone, cancelled with their batch, or already flagged by `version` (a message
-    delivered twice, or re-sent by the sweeper, redoes only what is left).
+    Left out: articles gone, cancelled with their batch, or (unless `redo`) already flagged by `version`
+    (a message delivered twice, or re-sent by the sweeper, redoes only what is left). One conditional
+    UPDATE: no lock is held while detection runs.
     """
-    not_cancelled = ~and_(Article.status == ArticleStatus.FAILED, Article.status_reason == BATCH_CANCELLED)
-    not_done = ~and_(Article.status == ArticleStatus.FLAGGED, Article.detector_version == version)
+    wanted = [Article.id.in_(article_ids),
+              ~and_(Article.status == ArticleStatus.FAILED, Article.status_reason == BATCH_CANCELLED)]
+    if not redo:
+        wanted.append(~and_(Article.status == ArticleStatus.FLAGGED, Article.detector_version == version))
     rows = session.execute(
-        update(Article).where(Article.id.in_(article_ids), not_cancelled, not_done)
+        update(Article).where(*wanted)
         .values(status=ArticleStatus.FLAGGING, status_reason=None, updated_at=datetime.now(UTC))
         .returning(Article.id, Article.body).execution_options(synchronize_session=False)).all()
     session.commit()
     return dict(rows)
 
 
-def store_many(session: Session, results: dict[int, list[DetectedFlag]], failures: dict[int, str],
-               version: str) -> None:
-    """Store several articles' detection results (and failures) in one transaction.
+def store_flags(session: Session, results: dict[int, list[DetectedFlag]], failures: dict[int, str],
+                version: str) -> dict[int, int]:
+    """Store articles' detection results and failures in one transaction: the one writer of flags.
 
-    The same effect as `store_flags` and `mark_failed` per article, in a handful of statements: the
-    rows are locked in id order (two workers on overlapping messages cannot deadlock), this version's
-    old flags go in one DELETE, the new ones in one executemany INSERT.
+    Each article in `results` gets this version's flags replaced by its own and is marked `flagged`
+    (with its article.flagged event, in the same transaction: an outbox); each in `failures` is marked
+    `failed` with the reason. The rows are locked in id order (FOR UPDATE: two workers on overlapping
+    messages wait for each other and cannot deadlock; SQLite serialises writers anyway), old flags go
+    in one DELETE, the new ones in one executemany INSERT. Returns the flags stored per article still
+    there (0 for a failure, and for an article without claims).
     """
     ids = sorted(results.keys() | failures.keys())
     if not ids:
-        return
+        return {}
+    # populate_existing: the rows as locked, not what this session remembers (start_flagging's
+    # UPDATE bypasses it).
     articles = {a.id: a for a in session.scalars(
         select(Article).where(Article.id.in_(ids)).order_by(Article.id).with_for_update()
         .options(defer(Article.body)).execution_options(populate_existing=True))}
@@ -170,59 +98,78 @@ def store_many(session: Session, results: dict[int, list[DetectedFlag]], failure
     for article_id in flagged:
         if claims[article_id]:
             starts = [c.start for c in claims[article_id]]
+            # Core executemany, not ORM objects: about 100 flags an article made the unit of work the
+            # worker's biggest cost. psycopg sends them in one pipeline.
             rows += [{"article_id": article_id, "claim_id": claim_for(starts, claims[article_id], f.start).id,
                       "kind": f.kind, "subtype": f.subtype, "start": f.start, "end": f.end, "text": f.text,
                       "attrs": f.attrs, "detector_version": version} for f in results[article_id]]
     if rows:
         session.execute(insert(Flag.__table__), rows)
     moment = datetime.now(UTC)
+    stored: dict[int, int] = {}
     for article_id in flagged:
         article = articles[article_id]
         article.status, article.status_reason = ArticleStatus.FLAGGED, None
         article.detector_version, article.flagged_at = version, moment
-        found = results[article_id]
-        webhooks.article_flagged(session, article, _counts_by_kind(found) if claims[article_id] else {})
+        found = results[article_id] if claims[article_id] else []
+        webhooks.article_flagged(session, article, _counts_by_kind(found))
+        stored[article_id] = len(found)
     for article_id, reason in failures.items():
         if article_id in articles:
             articles[article_id].status = ArticleStatus.FAILED
             articles[article_id].status_reason = reason[:2000]
+            stored[article_id] = 0
     session.commit()
+    return stored
+
+
+def mark_failed(session: Session, article_id: int, reason: str) -> None:
+    store_flags(session, {}, {article_id: reason}, DETECTOR_VERSION)
 
 
 def flag_articles(session: Session, article_ids: list[int],
-                  detector: Callable[[str], list[DetectedFlag]] = detect,
+                  detector: Callable[[str], list[DetectedFlag]] = detect_flags,
                   version: str = DETECTOR_VERSION,
                   interrupts: tuple[type[BaseException], ...] = (),
-                  group: int = GROUP_SIZE) -> int:
-    """Flag many articles, `group` at a time: one UPDATE to start a group, one transaction to store it.
+                  group: int = GROUP_SIZE, redo: bool = False) -> dict[int, int]:
+    """Flag one or many articles, `group` at a time: one UPDATE to start a group, one transaction to store it.
 
-    Per article the outcome is that of `flag_article` (flags replaced under this version, or `failed`
-    with the detection error), but about a tenth of the statements. Articles already flagged by this
-    version are skipped. Returns how many articles were flagged or failed. When one of `interrupts`
-    fires during a detection, the group's articles detected before it are stored and Interrupted says
-    where it stopped.
+    Per article, its flags are replaced under this version, or it is `failed` with the detection error
+    (a bug in a rule fails that article, not its neighbours). Articles already flagged by this version
+    are skipped unless `redo`. Returns the flags stored per article settled (see `store_flags`); gone
+    and cancelled articles are left out. Database errors propagate so the caller (a Celery task) can
+    retry them. When one of `interrupts` fires during a detection (a time limit: the caller decides),
+    the group's articles detected before it are stored and Interrupted says where it stopped.
     """
-    settled = 0
+    settled: dict[int, int] = {}
     for start in range(0, len(article_ids), group):
         chunk = article_ids[start:start + group]
-        bodies = start_flagging_many(session, chunk, version)
+        bodies = start_flagging(session, chunk, version, redo)
         results: dict[int, list[DetectedFlag]] = {}
         failures: dict[int, str] = {}
         for offset, article_id in enumerate(chunk):
             if article_id not in bodies:
+                log.info("article %s is gone, cancelled or already flagged by %s", article_id, version)
                 continue
             try:
                 results[article_id] = detector(bodies[article_id])
             except interrupts:
                 session.rollback()
-                store_many(session, results, failures, version)
+                store_flags(session, results, failures, version)
                 raise Interrupted(article_id, start + offset) from None
             except Exception as exc:  # a bug in a rule must fail this article, not the batch
                 log.exception("detection failed on article %s", article_id)
                 failures[article_id] = f"detection failed: {type(exc).__name__}: {exc}"
-        store_many(session, results, failures, version)
-        settled += len(results) + len(failures)
+        settled.update(store_flags(session, results, failures, version))
     return settled
+
+
+def flag_article(session: Session, article_id: int,
+                 detector: Callable[[str], list[DetectedFlag]] = detect_flags,
+                 version: str = DETECTOR_VERSION) -> int | None:
+    """Flag one article again, even if this version flagged it; the flags stored (0 when detection
+    failed), or None if it is gone or its batch was cancelled."""
+    return flag_articles(session, [article_id], detector, version, redo=True).get(article_id)
 
 
 def resend_stuck(session: Session, queue: TaskQueue, stuck_after: timedelta,

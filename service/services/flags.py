@@ -5,14 +5,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.services.pagination import Page, newest_first
-from service.storage.models import Article, Flag
+from service.storage.models import Article, Flag, is_current_flag
 
 
 def list_flags(session: Session, kind: str | None, subtype: str | None, article_id: int | None,
                limit: int, cursor: str | None) -> Page:
     """Flags of each article's current detector version, newest first."""
-    query = (select(Flag).join(Article, Article.id == Flag.article_id)
-             .where(Flag.detector_version == Article.detector_version))
+    query = select(Flag).join(Article, is_current_flag(Flag, Article))
     if kind:
         query = query.where(Flag.kind == kind)
     if subtype:

@@ -6,6 +6,14 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
+# The tasks' names: the contract between the senders here and the worker (workers/tasks.py), which
+# imports them from this module (service never imports workers).
+FLAG_ARTICLE = "claimdesk.flag_article"  # one article: the same task as FLAG_ARTICLES, given [article_id]
+FLAG_ARTICLES = "claimdesk.flag_articles"
+SWEEP_STUCK = "claimdesk.sweep_stuck_articles"
+DELIVER_WEBHOOK = "claimdesk.deliver_webhook"
+SWEEP_WEBHOOKS = "claimdesk.sweep_webhooks"
+
 
 class TaskQueue(Protocol):
     def flag_article(self, article_id: int) -> bool:
@@ -25,8 +33,6 @@ class CeleryQueue:
         self.celery = celery_app
 
     def flag_article(self, article_id: int) -> bool:
-        from workers.celery_app import FLAG_ARTICLE
-
         try:
             self.celery.send_task(FLAG_ARTICLE, args=[article_id])
         except Exception:  # any broker failure: the article stays `queued` and is retried later
@@ -35,8 +41,6 @@ class CeleryQueue:
         return True
 
     def flag_articles(self, article_ids: list[int]) -> bool:
-        from workers.celery_app import FLAG_ARTICLES
-
         try:
             self.celery.send_task(FLAG_ARTICLES, args=[list(article_ids)])
         except Exception:  # any broker failure: the articles stay `queued` and are retried later
@@ -46,8 +50,6 @@ class CeleryQueue:
         return True
 
     def deliver_webhook(self, delivery_id: int, countdown: float | None = None) -> bool:
-        from workers.celery_app import DELIVER_WEBHOOK
-
         try:
             self.celery.send_task(DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown)
         except Exception:  # the delivery stays `pending` in the database; the sweeper sends it later

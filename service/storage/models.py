@@ -159,6 +159,16 @@ class Flag(Base):
     claim: Mapped[Claim] = relationship(back_populates="flags")
 
 
+def is_current_flag(flag: Any, article: Any) -> Any:
+    """The one rule for which flags are current: those of the detector version that last flagged their
+    article; older versions' flags stay stored, out of view.
+
+    Given the mapped classes it is a SQL condition (to join or correlate Flag with Article), given a
+    loaded flag and article a bool; a class with a loaded row compares the columns with its values.
+    """
+    return (flag.article_id == article.id) & (flag.detector_version == article.detector_version)
+
+
 class Annotation(Base):
     __tablename__ = "annotations"
 

@@ -251,10 +251,10 @@ def test_the_image_install_holds_every_file_the_service_reads(tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
                     str(context)], check=True, capture_output=True, timeout=300)
-    # Every file under service/ and workers/ that git tracks is in the install (code, templates, static
-    # files, migrations), so the image cannot miss what the checkout has.
-    tracked = subprocess.run(["git", "ls-files", "service", "workers"], cwd=REPO, capture_output=True,
-                             text=True, check=True).stdout.split()
+    # Every file under detection/, service/ and workers/ that git tracks is in the install (code,
+    # templates, static files, migrations), so the image cannot miss what the checkout has.
+    tracked = subprocess.run(["git", "ls-files", "detection", "service", "workers"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.split()
     missing = [path for path in tracked if not (site / path).is_file()]
     assert not missing, f"pip install . of the Dockerfile's context leaves out {missing}"
 

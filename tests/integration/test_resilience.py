@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import requests
 
+from detection import DETECTOR_VERSION, detect
 from service.domain.access import ROLE_SCOPES, Role
 from service.services import accounts
 from service.storage.db import Database, libpq_url
@@ -42,7 +43,6 @@ from tests.integration.processes import (
     web_command,
     worker_command,
 )
-from workers.detection import DETECTOR_VERSION, detect
 
 pytestmark = pytest.mark.integration
 

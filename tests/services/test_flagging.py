@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from detection import Flag as DetectedFlag
 from service.config import Settings
 from service.services.flagging import flag_article, resend_stuck
 from service.storage.models import Article, Flag
 from tests.fakes import KeywordDetector, RecordingQueue, failing_detector
 from tests.services.articles import article_with_claims
-from workers.detection import Flag as DetectedFlag
 
 HEADLINE = "Troops lost"
 SENTENCES = ["Peskov said 60 servicemen died.", "Officials said 12 were hurt.", "Peskov denied it."]

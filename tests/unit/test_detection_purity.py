@@ -1,4 +1,4 @@
-"""workers.detection stays pure: detecting a sentence loads neither Flask, Celery nor SQLAlchemy."""
+"""detection stays pure: detecting a sentence loads neither Flask, Celery nor SQLAlchemy."""
 from __future__ import annotations
 
 import json
@@ -10,12 +10,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json, sys
-from workers.detection import clean_text, detect, split_claims
+from detection import clean_text, detect, split_claims
 text = 'Peskov said: "We have significant losses." About 60 servicemen died, officials said.'
 detect(text)
 split_claims(clean_text(text).body, None)
 frameworks = sorted({name.split(".")[0] for name in sys.modules} & {"flask", "celery", "sqlalchemy", "kombu"})
-print(json.dumps({"frameworks": frameworks, "detection": "workers.detection" in sys.modules}))
+print(json.dumps({"frameworks": frameworks, "detection": "detection" in sys.modules}))
 """
 
 

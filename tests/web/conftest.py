@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from detection import Flag as DetectedFlag
 from service.app import create_app
 from service.config import Settings
 from service.domain.access import Role
@@ -17,7 +18,6 @@ from service.services.flagging import store_flags
 from service.storage.accounts import User
 from service.storage.migrate import upgrade
 from tests.fakes import RecordingQueue
-from workers.detection import Flag as DetectedFlag
 
 PASSWORD = "correct horse battery staple"
 # scrypt is slow on purpose; hashing once per run keeps the suite fast.
@@ -74,7 +74,7 @@ def add_article(app, session) -> Callable[..., int]:
         flags = [DetectedFlag(kind, subtype, m.start(), m.end(), m.group(), attrs)
                  for word, (kind, subtype, attrs) in (words or {}).items()
                  for m in re.finditer(re.escape(word), article.body)]
-        store_flags(session, article.id, flags, "test-1")
+        store_flags(session, {article.id: flags}, {}, "test-1")
         return article.id
 
     return add

@@ -1,9 +1,9 @@
 """Sourcing flags: attribution shapes, their spans, sources, cues and how identified the source is."""
 from __future__ import annotations
 
-from workers.detection.attribution import find_quotes_and_sourcing
-from workers.detection.model import Flag
-from workers.detection.sourcing import MAX_SOURCE_CHARS
+from detection.attribution import find_quotes_and_sourcing
+from detection.model import Flag
+from detection.sourcing import MAX_SOURCE_CHARS
 
 
 def sourcing(text: str) -> list[Flag]:

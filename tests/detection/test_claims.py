@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.detection import Claim, clean_text, split_claims, split_sentences
+from detection import Claim, clean_text, split_claims, split_sentences
 
 
 def sentences(text: str) -> list[str]:

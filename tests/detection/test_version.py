@@ -1,9 +1,9 @@
 """The detector version changes whenever detection output changes, so stored flags name their rules.
 
 The fingerprint is a hash of `detect()` over sentences written for this test. When it changes, bump
-DETECTOR_VERSION in workers/detection/pipeline.py and record the new fingerprint:
+DETECTOR_VERSION in detection/pipeline.py and record the new fingerprint:
 
-    .venv/bin/python tests/unit/detection/test_version.py --record
+    .venv/bin/python tests/detection/test_version.py --record
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from workers.detection import DETECTOR_VERSION, detect
+from detection import DETECTOR_VERSION, detect
 
 RECORD = Path(__file__).with_name("fingerprints.json")
 
@@ -64,7 +64,7 @@ def test_detector_output_is_recorded_under_the_current_version():
     assert DETECTOR_VERSION in recorded, (
         f"DETECTOR_VERSION {DETECTOR_VERSION} has no recorded fingerprint: run this file with --record")
     assert recorded[DETECTOR_VERSION] == current, (
-        "detection output changed but DETECTOR_VERSION did not: bump it in workers/detection/pipeline.py, "
+        "detection output changed but DETECTOR_VERSION did not: bump it in detection/pipeline.py, "
         "then run this file with --record")
 
 

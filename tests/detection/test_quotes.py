@@ -1,8 +1,8 @@
 """Quote flags: mark pairing, apostrophes, subtypes and the speaker taken from the attribution."""
 from __future__ import annotations
 
-from workers.detection.attribution import find_quotes_and_sourcing
-from workers.detection.model import Flag
+from detection.attribution import find_quotes_and_sourcing
+from detection.model import Flag
 
 
 def quotes(text: str) -> list[Flag]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.detection import clean_html, clean_text, split_claims
+from detection import clean_html, clean_text, split_claims
 
 SEED = "seed/000_f7a6ae565c320a86.txt"
 

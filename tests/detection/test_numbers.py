@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from workers.detection.number_words import number_value
-from workers.detection.numbers import find_numbers
+from detection.number_words import number_value
+from detection.numbers import find_numbers
 
 
 def numbers(text: str) -> list[tuple]:

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from detection import detect
 from service.services.articles import Submission, clean_submission
 from service.services.errors import InvalidInput
-from workers.detection import detect
 
 SMALL = 2_500
 FACTOR = 8

@@ -5,7 +5,7 @@ from .attribution import find_quotes_and_sourcing
 from .model import Flag
 from .numbers import find_numbers
 
-# Bump whenever any detector's output changes (tests/unit/detection/test_version.py guards it), so a
+# Bump whenever any detector's output changes (tests/detection/test_version.py guards it), so a
 # stored flag always says which rules made it.
 DETECTOR_VERSION = "1.1.0"
 
