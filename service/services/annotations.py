@@ -168,13 +168,15 @@ def _editable(session: Session, principal: Principal, annotation_id: int, if_mat
     return annotation
 
 
-def _commit_or_conflict(session: Session, annotation: Annotation, principal: Principal,
+def _commit_or_conflict(session: Session, annotation: Annotation, principal: Principal, action: str,
                         present: Callable[[Annotation], dict[str, Any]], count_change: int = 0) -> None:
     """The version check again, inside the UPDATE: it catches an edit that landed since our read.
-    A delete or restore also moves the claim's counter, once the check has passed."""
+    Once it has passed, the webhook event (which reads the claim's current verdict as changed) and,
+    for a delete or restore, the move of the claim's counter."""
     annotation_id, claim_id = annotation.id, annotation.claim_id
     try:
         session.flush()
+        webhooks.annotation_event(session, annotation, action, principal)
         if count_change:
             _count(session, claim_id, count_change)
         session.commit()
@@ -200,8 +202,7 @@ def update_annotation(session: Session, principal: Principal, annotation_id: int
         setattr(annotation, field, [] if field == "evidence" and value is None else value)
     history.record(session, principal, "annotation", annotation.id, "update", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "update", principal)
-    _commit_or_conflict(session, annotation, principal, present)
+    _commit_or_conflict(session, annotation, principal, "update", present)
     return annotation
 
 
@@ -215,8 +216,7 @@ def delete_annotation(session: Session, principal: Principal, annotation_id: int
     annotation.deleted_at = datetime.now(UTC)
     history.record(session, principal, "annotation", annotation.id, "delete", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "delete", principal)
-    _commit_or_conflict(session, annotation, principal, present, count_change=-1)
+    _commit_or_conflict(session, annotation, principal, "delete", present, count_change=-1)
 
 
 def restore_annotation(session: Session, principal: Principal, annotation_id: int,
@@ -230,8 +230,7 @@ def restore_annotation(session: Session, principal: Principal, annotation_id: in
     annotation.deleted_at = None
     history.record(session, principal, "annotation", annotation.id, "restore", before, snapshot(annotation),
                    claim_id=annotation.claim_id)
-    webhooks.annotation_event(session, annotation, "restore", principal)
-    _commit_or_conflict(session, annotation, principal, present, count_change=+1)
+    _commit_or_conflict(session, annotation, principal, "restore", present, count_change=+1)
     return annotation
 
 

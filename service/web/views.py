@@ -24,6 +24,7 @@ from service.schemas.articles import ArticleQueryArgsSchema
 from service.services import accounts, articles, desk
 from service.services.annotations import article_etag
 from service.services.errors import InvalidInput, NotFound
+from service.services.verdicts import current_verdict
 from service.web.highlight import describe, render_body
 
 log = logging.getLogger(__name__)
@@ -202,14 +203,6 @@ def queue() -> str:
         first_url=url_for("web.queue", **filters) if cursor else None)
 
 
-def _verdict(annotations: list) -> str | None:
-    """The badge: the newest verdict any reviewer gave the claim."""
-    for annotation in reversed(annotations):
-        if annotation.verdict:
-            return annotation.verdict
-    return None
-
-
 @bp.get("/articles/<int(max=2147483647):article_id>")
 def article(article_id: int) -> str:
     try:
@@ -222,7 +215,7 @@ def article(article_id: int) -> str:
     user: Principal = g.desk_user
     claims = [{
         "claim": c,
-        "verdict": _verdict(view.annotations.get(c.id, [])),
+        "verdict": current_verdict(view.annotations.get(c.id, ())),
         "annotations": len(view.annotations.get(c.id, [])),
         "kinds": Counter(f.kind for f in view.flags.get(c.id, ())),
     } for c in view.claims]
