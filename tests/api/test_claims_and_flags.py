@@ -5,6 +5,7 @@ import sqlite3
 
 import pytest
 
+from service.domain import flag_kinds
 from service.services.flagging import flag_article
 from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
@@ -138,3 +139,15 @@ def test_flag_text_length_limit(make_app):
     client = signed_in(make_app({"CLAIMDESK_MAX_ARTICLE_CHARS": "50"}))
     problem = assert_problem(client.post("/api/v1/flag", json={"text": "x" * 51}), 422)
     assert problem["errors"] == {"text": ["Longer than 50 characters."]}
+
+
+def test_the_openapi_document_lists_flag_kinds_and_subtypes_as_enums(anonymous):
+    spec = anonymous.get("/api/openapi.json").get_json()
+    kinds, subtypes = list(flag_kinds.kind_names()), list(flag_kinds.all_subtypes())
+    for name in ("Flag", "DetectedFlag"):
+        properties = spec["components"]["schemas"][name]["properties"]
+        assert properties["kind"]["enum"] == kinds
+        assert [s for s in properties["subtype"]["enum"] if s is not None] == subtypes
+    for path in ("/api/v1/articles", "/api/v1/flags"):
+        parameters = {p["name"]: p["schema"] for p in spec["paths"][path]["get"]["parameters"]}
+        assert parameters["kind"]["enum"] == kinds and parameters["subtype"]["enum"] == subtypes
