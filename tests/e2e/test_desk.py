@@ -278,3 +278,39 @@ def test_a_reviewer_changes_their_password_and_their_other_session_ends(desk):
         # The mismatch above answers 422, which Chromium logs as a failed load.
         unexpected = [p for p in problems if "status of 422" not in p]
         assert not unexpected, unexpected
+
+
+def test_a_badge_shows_the_verdict_changed_last_after_a_save(desk):
+    """A reviewer edits their older annotation under an editor's newer one: the badge follows the edit."""
+    from playwright.sync_api import expect
+
+    with _chromium() as browser:
+        problems: list[str] = []
+        rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(rita, desk.url, "rita")
+        article_url = _add_article(rita, title="Flooded homes",
+                                   text="Officials said 60 homes flooded in the storm. The mayor said roads closed.")
+        _open_claim(rita, 2)
+        claim_id = rita.locator(".claim-item.is-current").get_attribute("data-claim")
+        rita.keyboard.press("3")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: misleading")
+
+        # The editor adds a newer annotation of their own through the API.
+        eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+        _log_in(eddie, desk.url, "eddie")
+        eddie.goto(article_url)
+        status = eddie.evaluate(f"Desk.api('POST', '/api/v1/claims/{claim_id}/annotations', "
+                                "{verdict: 'accurate'}).then((r) => r.status)")
+        assert status == 201
+
+        rita.reload()
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("accurate")
+        _open_claim(rita, 2)  # her own annotation opens in the form
+        rita.keyboard.press("4")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: inaccurate")
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("inaccurate")
+        rita.reload()
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("inaccurate")
+        assert not problems, problems
