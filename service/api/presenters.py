@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.services.articles import annotated_claim_counts, annotation_counts, flag_counts
 from service.services.batches import BatchReport
+from service.services.verdicts import current_verdict
 from service.storage.models import Annotation, Article, Claim, Flag, is_current_flag
 
 _SUMMARY = ("id", "external_id", "title", "url", "outlet", "author", "published_at", "language",
@@ -48,6 +49,7 @@ def article_detail(session: Session, article: Article) -> dict[str, Any]:
 def claim_detail(claim: Claim, annotations: list[Annotation]) -> dict[str, Any]:
     return {"id": claim.id, "article_id": claim.article_id, "position": claim.position, "role": claim.role,
             "start": claim.start, "end": claim.end, "text": claim.text, "review_status": claim.review_status,
+            "current_verdict": current_verdict(claim.annotations),
             "flags": current_flags(claim, claim.article), "annotations": annotations}
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from service.domain import flag_kinds
+
 
 class ArticleStatus(StrEnum):
     QUEUED = "queued"
@@ -28,19 +30,12 @@ class BatchStatus(StrEnum):
 BATCH_CANCELLED = "batch cancelled"
 
 
-class FlagKind(StrEnum):
-    QUOTE = "quote"
-    NUMBER = "number"
-    SOURCING = "sourcing"
+# Flag kinds and subtypes are listed once, in flag_kinds.KINDS; these are views of that list.
+FlagKind = StrEnum("FlagKind", {name.upper(): name for name in flag_kinds.kind_names()})
 
+FLAG_SUBTYPES: dict[str, tuple[str, ...]] = {k.name: k.subtypes for k in flag_kinds.KINDS}
 
-FLAG_SUBTYPES: dict[str, tuple[str, ...]] = {
-    FlagKind.QUOTE: ("direct", "partial"),
-    FlagKind.NUMBER: ("count", "percent", "money", "measure", "ratio", "vague"),
-    FlagKind.SOURCING: ("named", "anonymous", "vague"),
-}
-
-ALL_SUBTYPES: tuple[str, ...] = tuple(s for subs in FLAG_SUBTYPES.values() for s in subs)
+ALL_SUBTYPES: tuple[str, ...] = flag_kinds.all_subtypes()
 
 DEFAULT_VERDICTS: tuple[str, ...] = (
     "accurate",

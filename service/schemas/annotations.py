@@ -77,6 +77,9 @@ class ClaimDetailSchema(Schema):
     end = fields.Integer()
     text = fields.String()
     review_status = fields.String()
+    current_verdict = fields.String(allow_none=True, metadata={
+        "description": "The verdict of the most recently updated live annotation that has one (ties: the "
+                       "higher id); null while no annotation gives a verdict."})
     flags = fields.List(fields.Nested(FlagSchema))
     annotations = fields.List(fields.Nested(AnnotationSchema))
 

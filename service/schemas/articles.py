@@ -3,10 +3,20 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.domain import ALL_SUBTYPES, ArticleStatus, FlagKind
+from service.domain import ArticleStatus, flag_kinds
 from service.schemas.common import PageArgsSchema, Text, aware_datetime
 
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+def flag_kind(**kwargs) -> fields.String:
+    """A flag kind from the registry (an enum in the OpenAPI document)."""
+    return fields.String(validate=validate.OneOf(flag_kinds.kind_names()), **kwargs)
+
+
+def flag_subtype(**kwargs) -> fields.String:
+    """A flag subtype from the registry (an enum in the OpenAPI document)."""
+    return fields.String(validate=validate.OneOf(flag_kinds.all_subtypes()), **kwargs)
 
 
 class ArticleCreateSchema(Schema):
@@ -33,10 +43,8 @@ class ArticleFilterSchema(Schema):
 
     status = fields.String(validate=validate.OneOf([s.value for s in ArticleStatus]))
     outlet = Text(validate=validate.Length(max=200))
-    kind = fields.String(validate=validate.OneOf([k.value for k in FlagKind]),
-                         metadata={"description": "Only articles with a flag of this kind."})
-    subtype = fields.String(validate=validate.OneOf(ALL_SUBTYPES),
-                            metadata={"description": "Only articles with a flag of this subtype."})
+    kind = flag_kind(metadata={"description": "Only articles with a flag of this kind."})
+    subtype = flag_subtype(metadata={"description": "Only articles with a flag of this subtype."})
     q = Text(validate=validate.Length(min=1, max=200), metadata={"description": "Words in title or body."})
     published_from = aware_datetime()
     published_to = aware_datetime()
@@ -47,8 +55,8 @@ class ArticleQueryArgsSchema(ArticleFilterSchema, PageArgsSchema):
 
 
 class FlagQueryArgsSchema(PageArgsSchema):
-    kind = fields.String(validate=validate.OneOf([k.value for k in FlagKind]))
-    subtype = fields.String(validate=validate.OneOf(ALL_SUBTYPES))
+    kind = flag_kind()
+    subtype = flag_subtype()
     article = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
@@ -60,8 +68,8 @@ class FlagSchema(Schema):
     id = fields.Integer()
     article_id = fields.Integer()
     claim_id = fields.Integer()
-    kind = fields.String()
-    subtype = fields.String(allow_none=True)
+    kind = flag_kind()
+    subtype = flag_subtype(allow_none=True)
     start = fields.Integer(metadata={"description": "Offset into the article body (end exclusive)."})
     end = fields.Integer()
     text = fields.String()
@@ -70,8 +78,8 @@ class FlagSchema(Schema):
 
 
 class DetectedFlagSchema(Schema):
-    kind = fields.String()
-    subtype = fields.String(allow_none=True)
+    kind = flag_kind()
+    subtype = flag_subtype(allow_none=True)
     start = fields.Integer()
     end = fields.Integer()
     text = fields.String()

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Row, Select, exists, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.services.errors import InvalidInput, NotFound
+from service.services import verdicts
 from service.storage.models import Annotation, Article, Batch, Claim, Flag, is_current_flag
 
 # Claims read per query: large exports take few round trips, and memory is bounded by one chunk (with
@@ -115,10 +116,11 @@ def export(session: Session, format_name: str, scope: ExportScope, publisher: Pu
 
 
 def claim_reviews(session: Session, scope: ExportScope, publisher: Publisher) -> Iterator[dict[str, Any]]:
-    """One schema.org ClaimReview per claim with a verdict, rated by its most recent verdict."""
+    """One schema.org ClaimReview per claim with a verdict, rated by its current verdict."""
     for item in _claims(session, scope, reviewed_only=True):
-        if item.annotations:  # its verdicts may have been deleted between the two reads
-            yield _claim_review(item, publisher)
+        latest = verdicts.current_annotation(item.annotations)
+        if latest is not None:  # its verdicts may have been deleted between the two reads
+            yield _claim_review(item, latest, publisher)
 
 
 def web_annotations(session: Session, scope: ExportScope, publisher: Publisher) -> Iterator[dict[str, Any]]:
@@ -200,7 +202,6 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
     Plain rows rather than ORM objects: nothing enters the session's identity map, so nothing piles up
     however long the export.
     """
-    with_verdict = Annotation.verdict.is_not(None)
     live = Annotation.deleted_at.is_(None)  # soft-deleted annotations are never published
     after = (0, -1)
     while True:
@@ -208,7 +209,7 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
                  .where(tuple_(Claim.article_id, Claim.position) > tuple_(*after))
                  .order_by(Claim.article_id, Claim.position).limit(CLAIM_CHUNK))
         if reviewed_only:
-            query = query.where(exists().where(Annotation.claim_id == Claim.id, with_verdict, live))
+            query = query.where(exists().where(Annotation.claim_id == Claim.id, *verdicts.COUNTS))
         claims = session.execute(_scoped(query, scope)).all()
         if not claims:
             return
@@ -223,7 +224,7 @@ def _claims(session: Session, scope: ExportScope, reviewed_only: bool) -> Iterat
                 .order_by(Flag.claim_id, Flag.start, Flag.id)))
         annotations = select(*_ANNOTATION_COLUMNS).where(Annotation.claim_id.in_(ids), live)
         if reviewed_only:
-            annotations = annotations.where(with_verdict)
+            annotations = annotations.where(*verdicts.COUNTS)
         by_claim = _by_claim(session.execute(annotations.order_by(Annotation.claim_id, Annotation.id)))
         for c in claims:
             yield _ClaimItems(articles[c.article_id], c, flags.get(c.id, []), by_claim.get(c.id, []))
@@ -349,9 +350,7 @@ def _claim_author(article: Row) -> dict[str, Any] | None:
     return None
 
 
-def _claim_review(item: _ClaimItems, publisher: Publisher) -> dict[str, Any]:
-    # The verdict changed last is the desk's current view of the claim.
-    latest = max(item.annotations, key=lambda a: (a.updated_at, a.id))
+def _claim_review(item: _ClaimItems, latest: Row, publisher: Publisher) -> dict[str, Any]:
     article = item.article
     appearance: dict[str, Any] = {"@type": "CreativeWork",
                                   "url": article.url or _article_api_url(publisher, article.id)}

@@ -33,6 +33,7 @@ from service.domain.events import EVENTS
 from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
+from service.services.verdicts import current_verdicts
 from service.storage.db import Database
 from service.storage.models import Annotation, Article, Batch
 from service.storage.webhooks import Webhook, WebhookDelivery
@@ -240,11 +241,16 @@ def resend_pending(session: Session, queue: TaskQueue, overdue: timedelta, limit
 
 def annotation_event(session: Session, annotation: Annotation, action: str, principal: Principal,
                      article_id: int | None = None) -> None:
-    """annotation.created, .updated or .deleted (a restore is an update: the annotation is back).
+    """annotation.created, .updated or .deleted (a restore is an update: the annotation is back), with
+    the claim's current verdict after the change: call it once the change is flushed.
 
     `annotation` may be a row with an Annotation's columns, given its `article_id`."""
+    name = {"create": "annotation.created", "delete": "annotation.deleted"}.get(action, "annotation.updated")
+    if not any(name in events for _, events in _active_webhooks(session)):
+        return
     if article_id is None:
         article_id = annotation.claim.article_id
+    claim_id = annotation.claim_id
     payload = {
         "action": action,
         "actor": principal.username,
@@ -254,8 +260,8 @@ def annotation_event(session: Session, annotation: Annotation, action: str, prin
             "selector": annotation.selector, "reviewer": annotation.reviewer,
             "deleted": annotation.deleted_at is not None,
         },
+        "claim": {"id": claim_id, "current_verdict": current_verdicts(session, [claim_id]).get(claim_id)},
     }
-    name = {"create": "annotation.created", "delete": "annotation.deleted"}.get(action, "annotation.updated")
     emit(session, name, payload, key=f"article:{article_id}")
 
 

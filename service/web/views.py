@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from werkzeug.wrappers import Response
 
 from service.api import auth
-from service.domain import ArticleStatus, FlagKind
+from service.domain import ArticleStatus, flag_kinds
 from service.domain.access import Principal, ReviewStatus
 from service.extensions import limiter
 from service.runtime import db_session, runtime
@@ -24,6 +24,8 @@ from service.schemas.articles import ArticleQueryArgsSchema
 from service.services import accounts, articles, desk
 from service.services.annotations import article_etag
 from service.services.errors import InvalidInput, NotFound
+from service.services.verdicts import current_verdict
+from service.web import flag_styles
 from service.web.bidi import isolated, marked
 from service.web.highlight import describe, render_body
 
@@ -35,8 +37,7 @@ bp.add_app_template_filter(isolated, "bdi")
 bp.add_app_template_filter(marked, "bidi_marked")
 
 # Pages anyone may open; everything else sends a stranger to the login form.
-PUBLIC = frozenset({"web.login", "web.static"})
-KINDS = tuple(k.value for k in FlagKind)
+PUBLIC = frozenset({"web.login", "web.static", "web.flag_styles_css"})
 QUEUE_PAGE = 25
 MAX_USERNAME, MAX_PASSWORD = 80, 1000
 
@@ -69,7 +70,8 @@ def _require_login() -> Response | None:
 
 @bp.context_processor
 def _page_globals() -> dict[str, Any]:
-    return {"csrf_token": auth.csrf_token, "desk_user": g.get("desk_user")}
+    return {"csrf_token": auth.csrf_token, "desk_user": g.get("desk_user"),
+            "flag_kinds": flag_styles.page_data()}
 
 
 @bp.errorhandler(HTTPException)
@@ -95,6 +97,14 @@ def _unexpected_page(error: Exception) -> tuple[str, int]:
     log.exception("unhandled error on a desk page")
     return _error_page(InternalServerError("Something went wrong on our side; it has been logged. "
                                            "Go back and try again."))
+
+
+@bp.get("/desk/flag-kinds.css")
+def flag_styles_css() -> Response:
+    """Each flag kind's colours, icon and highlight, from the registry (see service/web/flag_styles.py)."""
+    response = Response(flag_styles.stylesheet(), mimetype="text/css")
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -199,18 +209,10 @@ def queue() -> str:
     return render_template(
         "web/queue.html", articles=page.items, flag_counts=articles.flag_counts(session, ids),
         annotated=articles.annotated_claim_counts(session, ids), claims=desk.claim_counts(session, ids),
-        filters=filters, errors=errors, statuses=[s.value for s in ArticleStatus], kinds=KINDS,
+        filters=filters, errors=errors, statuses=[s.value for s in ArticleStatus], kinds=flag_kinds.kind_names(),
         outlets=desk.outlets(session), cursor=cursor,
         next_url=url_for("web.queue", **filters, cursor=page.next_cursor) if page.next_cursor else None,
         first_url=url_for("web.queue", **filters) if cursor else None)
-
-
-def _verdict(annotations: list) -> str | None:
-    """The badge: the newest verdict any reviewer gave the claim."""
-    for annotation in reversed(annotations):
-        if annotation.verdict:
-            return annotation.verdict
-    return None
 
 
 @bp.get("/articles/<int(max=2147483647):article_id>")
@@ -225,7 +227,7 @@ def article(article_id: int) -> str:
     user: Principal = g.desk_user
     claims = [{
         "claim": c,
-        "verdict": _verdict(view.annotations.get(c.id, [])),
+        "verdict": current_verdict(view.annotations.get(c.id, ())),
         "annotations": len(view.annotations.get(c.id, [])),
         "kinds": Counter(f.kind for f in view.flags.get(c.id, ())),
     } for c in view.claims]
@@ -239,8 +241,8 @@ def article(article_id: int) -> str:
         "annotations": {str(cid): [dump(a) for a in anns] for cid, anns in view.annotations.items()},
     }
     return render_template(
-        "web/article.html", article=view.article, claims=claims, kinds=KINDS, kind_counts=kind_counts,
+        "web/article.html", article=view.article, claims=claims, kinds=flag_kinds.kind_names(), kind_counts=kind_counts,
         body_html=render_body(view.article.body, view.claims, view.flags),
-        notes=[(f.id, describe(f)) for f in all_flags], verdicts=data["verdicts"], data=data,
+        notes=[(f.id, describe(f)) for f in all_flags], legend_hint=flag_styles.legend_hint(), verdicts=data["verdicts"], data=data,
         review_statuses=[s.value for s in ReviewStatus], can_review=user.can_edit_any(),
         source_url=view.article.url if (view.article.url or "").startswith(("http://", "https://")) else None)

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from service.config import Settings
+from service.domain import flag_kinds
 from service.services.flagging import flag_article
 from tests.api.conftest import assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
@@ -188,3 +189,15 @@ def test_flag_text_is_rate_limited_per_address(make_app):
     assert problem["status"] == 429
     # Reads of the same address are not counted against it.
     assert client.get("/api/v1/version").status_code == 200
+
+
+def test_the_openapi_document_lists_flag_kinds_and_subtypes_as_enums(anonymous):
+    spec = anonymous.get("/api/openapi.json").get_json()
+    kinds, subtypes = list(flag_kinds.kind_names()), list(flag_kinds.all_subtypes())
+    for name in ("Flag", "DetectedFlag"):
+        properties = spec["components"]["schemas"][name]["properties"]
+        assert properties["kind"]["enum"] == kinds
+        assert [s for s in properties["subtype"]["enum"] if s is not None] == subtypes
+    for path in ("/api/v1/articles", "/api/v1/flags"):
+        parameters = {p["name"]: p["schema"] for p in spec["paths"][path]["get"]["parameters"]}
+        assert parameters["kind"]["enum"] == kinds and parameters["subtype"]["enum"] == subtypes

@@ -73,6 +73,13 @@ def _watch(page, problems: list[str]):
     return page
 
 
+def _desk_user(browser, desk, username: str, problems: list[str]):
+    """A desktop page logged in as `username`, its errors collected in `problems`."""
+    page = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
+    _log_in(page, desk.url, username)
+    return page
+
+
 def _open_claim(page, presses: int) -> None:
     for _ in range(presses):
         page.keyboard.press("j")
@@ -108,8 +115,7 @@ def test_review_an_article_with_the_keyboard(desk, seed_text):
 
     with _chromium() as browser:
         problems: list[str] = []
-        rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-        _log_in(rita, desk.url, "rita")
+        rita = _desk_user(browser, desk, "rita", problems)
 
         # Post the seed article through the queue's form and follow it until it is flagged.
         article_url = _add_article(rita, outlet="LADbible", text=seed_text)
@@ -154,8 +160,7 @@ def test_review_an_article_with_the_keyboard(desk, seed_text):
         rita.click(".remove-evidence")
 
         # The editor opens the same annotation; then the reviewer changes it again.
-        eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-        _log_in(eddie, desk.url, "eddie")
+        eddie = _desk_user(browser, desk, "eddie", problems)
         eddie.goto(article_url)
         rita.keyboard.press("4")
         rita.keyboard.press("Control+Enter")
@@ -197,16 +202,14 @@ def test_an_editor_moves_the_article_through_review(desk):
 
     with _chromium() as browser:
         problems: list[str] = []
-        eddie = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-        _log_in(eddie, desk.url, "eddie")
+        eddie = _desk_user(browser, desk, "eddie", problems)
         article_url = _add_article(eddie, title="Empty homes: the council's figure",
                                    text="The council said 40 percent of homes in the ward stood empty. "
                                         "A spokesperson declined to name the survey.")
         expect(eddie.locator("#review-select")).to_have_value("unreviewed")
 
         # A second editor's tab opened now goes stale when the first one sets the status.
-        stale = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-        _log_in(stale, desk.url, "eddie")
+        stale = _desk_user(browser, desk, "eddie", problems)
         stale.goto(article_url)
 
         eddie.select_option("#review-select", "in-review")
@@ -225,8 +228,7 @@ def test_an_editor_moves_the_article_through_review(desk):
         expect(stale.locator("#review-said")).to_have_text("Review status: approved.")
 
         # A reviewer sees the status but has no control to change it; the queue shows it too.
-        rita = _watch(browser.new_context(viewport=DESKTOP).new_page(), problems)
-        _log_in(rita, desk.url, "rita")
+        rita = _desk_user(browser, desk, "rita", problems)
         rita.goto(article_url)
         expect(rita.locator("#review-status")).to_have_text("approved")
         expect(rita.locator("#review-form")).to_have_count(0)
@@ -278,3 +280,37 @@ def test_a_reviewer_changes_their_password_and_their_other_session_ends(desk):
         # The mismatch above answers 422, which Chromium logs as a failed load.
         unexpected = [p for p in problems if "status of 422" not in p]
         assert not unexpected, unexpected
+
+
+def test_a_badge_shows_the_verdict_changed_last_after_a_save(desk):
+    """A reviewer edits their older annotation under an editor's newer one: the badge follows the edit."""
+    from playwright.sync_api import expect
+
+    with _chromium() as browser:
+        problems: list[str] = []
+        rita = _desk_user(browser, desk, "rita", problems)
+        article_url = _add_article(rita, title="Flooded homes",
+                                   text="Officials said 60 homes flooded in the storm. The mayor said roads closed.")
+        _open_claim(rita, 2)
+        claim_id = rita.locator(".claim-item.is-current").get_attribute("data-claim")
+        rita.keyboard.press("3")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: misleading")
+
+        # The editor adds a newer annotation of their own through the API.
+        eddie = _desk_user(browser, desk, "eddie", problems)
+        eddie.goto(article_url)
+        status = eddie.evaluate(f"Desk.api('POST', '/api/v1/claims/{claim_id}/annotations', "
+                                "{verdict: 'accurate'}).then((r) => r.status)")
+        assert status == 201
+
+        rita.reload()
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("accurate")
+        _open_claim(rita, 2)  # her own annotation opens in the form
+        rita.keyboard.press("4")
+        rita.keyboard.press("Control+Enter")
+        expect(rita.locator("#save-status")).to_contain_text("Saved claim 2: inaccurate")
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("inaccurate")
+        rita.reload()
+        expect(rita.locator(f"#claim-{claim_id} .badge")).to_have_text("inaccurate")
+        assert not problems, problems

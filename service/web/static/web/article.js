@@ -157,13 +157,15 @@
     }));
   }
 
-  function updateBadge(claimId) {
+  /* The badge: the claim's current verdict as the server decides it (GET /claims/{id}). */
+  async function updateBadge(claimId) {
+    const res = await Desk.api("GET", `/api/v1/claims/${claimId}`);
+    if (!res.ok) return;
     const badge = document.querySelector(`#claim-${claimId} .badge`);
-    const anns = annotations[claimId] || [];
-    const withVerdict = anns.filter((a) => a.verdict);
-    const verdict = withVerdict.length ? withVerdict[withVerdict.length - 1].verdict : null;
-    badge.className = "badge verdict verdict-" + (verdict || (anns.length ? "none" : "unreviewed"));
-    badge.textContent = verdict || (anns.length ? "note only" : "no verdict");
+    const verdict = res.data.current_verdict;
+    const annotated = res.data.annotations.some((a) => !a.deleted_at);
+    badge.className = "badge verdict verdict-" + (verdict || (annotated ? "none" : "unreviewed"));
+    badge.textContent = verdict || (annotated ? "note only" : "no verdict");
   }
 
   function markDraft(claimId, on) {
@@ -305,7 +307,7 @@
         describeOwner(claimId);
         if (!historyPanel.hidden) loadHistory(claimId);
       }
-      updateBadge(claimId);
+      await updateBadge(claimId);
       const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       say(`Saved claim ${position(claimId)}: ${res.data.verdict || "no verdict"} (at ${time}).`);
     } else if (res.status === 412 && res.data.current) {

@@ -8,7 +8,11 @@
   const progress = document.getElementById("new-progress");
   const submit = form.querySelector('button[type="submit"]');
   const STEPS = { queued: 1, flagging: 2, flagged: 3, failed: 3 };
-  const LABELS = { queued: "Queued: waiting for a worker…", flagging: "Flagging quotes, numbers and sourcing…" };
+  // The flag kinds, from the server's registry (base.html).
+  const KINDS = JSON.parse(document.getElementById("flag-kinds").textContent);
+  const plurals = KINDS.map((k) => k.plural);
+  const listed = plurals.length > 1 ? `${plurals.slice(0, -1).join(", ")} and ${plurals[plurals.length - 1]}` : plurals.join("");
+  const LABELS = { queued: "Queued: waiting for a worker…", flagging: `Flagging ${listed}…` };
   // Which input shows an error about each API field.
   const FIELDS = { title: "new-title", url: "new-url", outlet: "new-outlet", body: "new-text", html: "new-text" };
 
@@ -29,8 +33,8 @@
       showProgress(article);
       if (article.status === "flagged") {
         const counts = article.flag_counts || {};
-        status.textContent = `Flagged: ${counts.quote || 0} quotes, ${counts.number || 0} numbers, ` +
-          `${counts.sourcing || 0} sourcing. Opening the article…`;
+        const found = KINDS.map((k) => `${counts[k.name] || 0} ${k.plural}`).join(", ");
+        status.textContent = `Flagged: ${found}. Opening the article…`;
         window.location.assign(`/articles/${article.id}`);
         return;
       }
