@@ -97,3 +97,68 @@ def test_any_update_of_an_article_moves_its_revision_on(tmp_path):
         assert db.execute("SELECT revision FROM articles").fetchone() == (2,)
         db.execute("UPDATE articles SET title = 'As SQLAlchemy does', revision = revision + 1 WHERE id = 1")
         assert db.execute("SELECT revision FROM articles").fetchone() == (3,)
+
+
+def _history(db, entity: str, entity_id: int, claim_id: int | None) -> None:
+    db.execute("INSERT INTO history (entity, entity_id, claim_id, action, username, at) "
+               "VALUES (?, ?, ?, 'create', 'amira', '2026-01-01')", (entity, entity_id, claim_id))
+
+
+def test_history_left_by_deleted_claims_goes_and_their_ids_are_not_handed_out_again(tmp_path):
+    """0009: history is tied to its claim or article; rows whose subject is gone are deleted, and SQLite's
+    id counters move past every id they mention (before it, the newest article's ids were reused)."""
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}", "0008")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', '2026-01-01', '2026-01-01')")
+        db.execute("INSERT INTO claims (id, article_id, position, role, start, \"end\", text) "
+                   "VALUES (1, 1, 0, 'body', 0, 4, 'One.')")
+        _history(db, "annotation", 3, 1)  # kept: claim 1 exists
+        _history(db, "claim", 1, 1)
+        _history(db, "article", 1, None)
+        _history(db, "annotation", 8, 7)  # article 2 with claim 7 and annotation 8 was deleted
+        _history(db, "claim", 7, 7)
+        _history(db, "article", 2, None)
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        query = "SELECT entity, entity_id, claim_id, article_id FROM history ORDER BY id"
+        kept = db.execute(query).fetchall()
+        assert kept == [("annotation", 3, 1, None), ("claim", 1, 1, None), ("article", 1, None, 1)]
+        assert dict(db.execute("SELECT name, seq FROM sqlite_sequence WHERE name IN "
+                               "('articles', 'claims', 'annotations')").fetchall()) \
+            == {"articles": 2, "claims": 7, "annotations": 8}
+        db.execute("INSERT INTO articles (body_hash, body, source_format, status, created_at, updated_at) "
+                   "VALUES ('h2', 'Two.', 'text', 'queued', '2026-01-02', '2026-01-02')")
+        assert db.execute("SELECT max(id) FROM articles").fetchone() == (3,)
+        db.execute("UPDATE articles SET title = 'By hand' WHERE id = 1")
+        assert db.execute("SELECT revision FROM articles WHERE id = 1").fetchone() == (2,), \
+            "rebuilding articles kept its revision trigger"
+        db.execute("DELETE FROM articles WHERE id = 1")
+        assert db.execute("SELECT count(*) FROM history").fetchone() == (0,)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_every_table_is_made_with_autoincrement_on_sqlite(tmp_path):
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                 "AND name NOT IN ('alembic_version', 'sqlite_sequence')").fetchall())
+    assert "articles" in tables and "browser_sessions" in tables
+    assert [name for name, sql in tables.items() if "AUTOINCREMENT" not in sql] == []
+
+
+def test_0009_downgrades_and_upgrades_again_keeping_rows(tmp_path):
+    path = tmp_path / "claimdesk.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', '2026-01-01', '2026-01-01')")
+    command.downgrade(alembic_config(url), "0008")
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT id FROM articles").fetchall() == [(1,)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
