@@ -66,7 +66,8 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """End the browser session."""
+        """End this browser session: the cookie, and any copy of it, stops working at once. Your other
+        sessions stay logged in (changing your password ends them)."""
         auth.log_out()
 
 
@@ -85,8 +86,7 @@ class Password(MethodView):
         """
         principal = auth.current()
         user = service.change_own_password(db_session(), principal.user_id, data["current_password"],
-                                           data["new_password"])
-        auth.keep_session_after_password_change(user)
+                                           data["new_password"], keep_session=auth.session_secret())
         log.info("%s changed their password", user.username)
 
 

@@ -154,12 +154,12 @@ def account() -> tuple[str, int] | str:
         errors["new_password_again"] = "This does not match the new password."
     if not errors:
         try:
-            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new)
+            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new,
+                                                keep_session=auth.session_secret())
         except InvalidInput as problem:
             errors = {("new_password" if field == "password" else field): " ".join(messages)
                       for field, messages in (problem.errors or {}).items()} or {"new_password": str(problem)}
         else:
-            auth.keep_session_after_password_change(user)
             log.info("%s changed their password on the desk", user.username)
             return render_template("web/account.html", errors={}, changed=True)
     return render_template("web/account.html", errors=errors, changed=False), 422

@@ -162,3 +162,35 @@ def test_0009_downgrades_and_upgrades_again_keeping_rows(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT id FROM articles").fetchall() == [(1,)]
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_postgresql_upgrades_to_the_models_with_browser_sessions_and_history_tied_to_its_subject():
+    """0009 on PostgreSQL: the browser_sessions table (server-side logout) and history's foreign keys are
+    made there too, and the result matches the models."""
+    from sqlalchemy import create_engine, inspect
+
+    from tests.integration.conftest import postgres_database
+
+    with postgres_database() as url:
+        upgrade(url, "0008")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as db:
+                db.exec_driver_sql("INSERT INTO articles (id, body_hash, body, source_format, status, "
+                                   "created_at, updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', "
+                                   "now(), now())")
+                db.exec_driver_sql("INSERT INTO history (entity, entity_id, claim_id, action, username, at) "
+                                   "VALUES ('article', 1, NULL, 'create', 'amira', now()), "
+                                   "('article', 2, NULL, 'create', 'amira', now())")
+            upgrade(url)
+            command.check(alembic_config(url))
+            schema = inspect(engine)
+            assert {column["name"] for column in schema.get_columns("browser_sessions")} \
+                == {"id", "user_id", "secret_hash", "created_at", "last_seen_at"}
+            assert [key["referred_table"] for key in schema.get_foreign_keys("browser_sessions")] == ["users"]
+            with engine.begin() as db:
+                assert db.exec_driver_sql("SELECT entity_id, article_id FROM history").fetchall() == [(1, 1)]
+                db.exec_driver_sql("DELETE FROM articles WHERE id = 1")
+                assert db.exec_driver_sql("SELECT count(*) FROM history").scalar() == 0
+        finally:
+            engine.dispose()

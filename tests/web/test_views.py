@@ -108,6 +108,18 @@ def test_logging_out_needs_the_csrf_field_and_ends_the_session(browser):
     assert browser.get("/").status_code == 302
 
 
+def test_a_copy_of_the_cookie_taken_before_logging_out_on_the_desk_is_logged_out_too(app, browser):
+    copy = app.test_client()
+    copy.set_cookie("claimdesk_session", browser.get_cookie("claimdesk_session").value)
+    assert copy.get("/").status_code == 200, "the copy works while logged in"
+    csrf = csrf_of(browser)
+    assert browser.post("/logout", data={"csrf_token": csrf}).location == "/login"
+    assert copy.get("/").status_code == 302 and "/login" in copy.get("/").headers["Location"]
+    refused = copy.put("/api/v1/auth/password", headers={"X-CSRF-Token": csrf},
+                       json={"current_password": PASSWORD, "new_password": "a thief's own passphrase"})
+    assert refused.status_code == 401, "the API refuses it as well"
+
+
 def test_login_is_rate_limited(app):
     client = app.test_client()
     statuses = [log_in(client, password="wrong password").status_code for _ in range(11)]
