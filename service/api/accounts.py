@@ -11,7 +11,7 @@ from service.api import auth
 from service.api.parsing import Blueprint
 from service.api.problems import problem, problem_doc
 from service.domain.access import Role
-from service.extensions import limiter
+from service.extensions import limiter, login_limits
 from service.runtime import db_session
 from service.schemas.accounts import (
     LoginSchema,
@@ -44,12 +44,13 @@ def _me() -> dict:
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit("10 per minute;100 per hour", methods=["POST"])]
+    decorators = [login_limits]
 
     @blp.arguments(LoginSchema())
     @blp.response(200, MeSchema)
     @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
-    @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
+    @blp.alt_response(429, **problem_doc("Too many attempts from this address (desk and API together), or "
+                                         "too many failed ones for this account; see `Retry-After`."))
     def post(self, data):
         """Log in with a username and password; the answer sets the session cookie."""
         user = service.authenticate(db_session(), data["username"], data["password"])

@@ -128,6 +128,35 @@ def test_login_is_rate_limited(app):
     assert "text/html" in log_in(client).content_type
 
 
+def test_the_desk_and_the_api_share_one_login_limit_per_address(app):
+    desk, api = app.test_client(), app.test_client()
+    for _ in range(5):
+        assert log_in(desk, username="eddie", password="wrong password").status_code == 401
+    for _ in range(5):
+        failed = api.post("/api/v1/auth/login", json={"username": "rita", "password": "wrong password"})
+        assert failed.status_code == 401
+    refused = api.post("/api/v1/auth/login", json={"username": "rita", "password": PASSWORD})
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert log_in(desk).status_code == 429
+
+
+def test_too_many_failed_logins_for_an_account_are_named_next_to_the_password(app):
+    for n in range(20):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{n}"
+        assert log_in(client, password="wrong password").status_code == 401
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    response = log_in(client)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 3600
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="password-error">([^<]*)</p>', page)
+    assert error and re.fullmatch(r"Too many login attempts\. Try again in \d+ minutes?\.", error.group(1))
+    username = next(attrs for _, attrs in _parse(page).tags if attrs.get("name") == "username")
+    assert username["value"] == "rita", "the form keeps the username"
+    assert client.get("/").status_code == 302, "not logged in"
+
+
 def test_the_csrf_token_a_page_carries_lets_its_script_write_to_the_api(browser, add_article):
     article_id = add_article(BODY, words=WORDS)
     html = browser.get(f"/articles/{article_id}").get_data(as_text=True)
