@@ -127,7 +127,8 @@ class User(MethodView):
 
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
-    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves."))
+    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves, nor the last enabled "
+                                         "admin."))
     def patch(self, changes, user_id: int):
         """Change a user's role or disable them (admins only)."""
         principal = auth.current()

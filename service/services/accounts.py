@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
-from service.services.errors import InvalidInput, NotFound
+from service.services.errors import Conflict, InvalidInput, NotFound
 from service.services.token_cache import TokenCache
 from service.storage.accounts import ApiToken, BrowserSession, User
 
@@ -87,7 +87,21 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def _keep_an_enabled_admin(session: Session, user: User) -> None:
+    """Refuse to demote or disable the last enabled admin: nobody could manage users any more but from the
+    command line. The enabled admins' rows are locked (PostgreSQL) and read afresh, so two admins
+    disabling each other at the same moment cannot both succeed."""
+    admins = session.scalars(select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False))
+                             .order_by(User.id).with_for_update()).all()
+    if admins == [user.id]:
+        refusal = Conflict(f"{user.username} is the last enabled admin: make another admin first.")
+        session.rollback()  # releases the locks
+        raise refusal
+
+
 def set_role(session: Session, user: User, role: Role) -> User:
+    if Role(role) != Role.ADMIN:
+        _keep_an_enabled_admin(session, user)
     user.role = Role(role)
     session.commit()
     return user
@@ -95,6 +109,8 @@ def set_role(session: Session, user: User, role: Role) -> User:
 
 def set_disabled(session: Session, user: User, disabled: bool) -> User:
     """Disabling ends the user's browser sessions too: enabling the account again does not revive them."""
+    if disabled:
+        _keep_an_enabled_admin(session, user)
     user.disabled = disabled
     if disabled:
         session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
