@@ -15,6 +15,7 @@ from service.config import Settings
 from service.extensions import limiter
 from service.http_limits import install as install_http_limits
 from service.runtime import Runtime, close_session
+from service.services.accounts import SESSION_LIFETIME
 from service.services.queue import CeleryQueue, TaskQueue
 from service.services.token_cache import TokenCache
 from service.services.webhooks import send_after_commit
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,  # the cookie lasts as long as its session
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
         RATELIMIT_HEADERS_ENABLED=True,
         API_SPEC_OPTIONS={

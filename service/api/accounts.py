@@ -11,7 +11,7 @@ from service.api import auth
 from service.api.parsing import Blueprint
 from service.api.problems import problem, problem_doc
 from service.domain.access import Role
-from service.extensions import limiter
+from service.extensions import limiter, login_limits
 from service.runtime import db_session
 from service.schemas.accounts import (
     LoginSchema,
@@ -44,12 +44,13 @@ def _me() -> dict:
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit("10 per minute;100 per hour", methods=["POST"])]
+    decorators = [login_limits]
 
     @blp.arguments(LoginSchema())
     @blp.response(200, MeSchema)
     @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
-    @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
+    @blp.alt_response(429, **problem_doc("Too many attempts from this address (desk and API together), or "
+                                         "too many failed ones for this account; see `Retry-After`."))
     def post(self, data):
         """Log in with a username and password; the answer sets the session cookie."""
         user = service.authenticate(db_session(), data["username"], data["password"])
@@ -66,7 +67,8 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """End the browser session."""
+        """End this browser session: the cookie, and any copy of it, stops working at once. Your other
+        sessions stay logged in (changing your password ends them)."""
         auth.log_out()
 
 
@@ -85,8 +87,7 @@ class Password(MethodView):
         """
         principal = auth.current()
         user = service.change_own_password(db_session(), principal.user_id, data["current_password"],
-                                           data["new_password"])
-        auth.keep_session_after_password_change(user)
+                                           data["new_password"], keep_session=auth.session_secret())
         log.info("%s changed their password", user.username)
 
 
@@ -126,7 +127,8 @@ class User(MethodView):
 
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
-    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves."))
+    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves, nor the last enabled "
+                                         "admin."))
     def patch(self, changes, user_id: int):
         """Change a user's role or disable them (admins only)."""
         principal = auth.current()

@@ -1,4 +1,5 @@
-"""Users, passwords and API tokens: creating them, checking them and turning them into a Principal."""
+"""Users, passwords, browser sessions and API tokens: creating them, checking them and turning them into
+a Principal."""
 from __future__ import annotations
 
 import hashlib
@@ -6,16 +7,16 @@ import hmac
 import logging
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
-from service.services.errors import InvalidInput, NotFound
+from service.services.errors import Conflict, InvalidInput, NotFound
 from service.services.token_cache import TokenCache
-from service.storage.accounts import ApiToken, User
+from service.storage.accounts import ApiToken, BrowserSession, User
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ FIRST_ADMIN = "admin"
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
 # Checked against when a username is unknown, so a login takes as long whether or not the user exists.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+# A browser session unused this long has ended (the cookie's own lifetime is the same).
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 def hash_password(password: str) -> str:
@@ -84,32 +87,104 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def _keep_an_enabled_admin(session: Session, user: User) -> None:
+    """Refuse to demote or disable the last enabled admin: nobody could manage users any more but from the
+    command line. The enabled admins' rows are locked (PostgreSQL) and read afresh, so two admins
+    disabling each other at the same moment cannot both succeed."""
+    admins = session.scalars(select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False))
+                             .order_by(User.id).with_for_update()).all()
+    if admins == [user.id]:
+        refusal = Conflict(f"{user.username} is the last enabled admin: make another admin first.")
+        session.rollback()  # releases the locks
+        raise refusal
+
+
 def set_role(session: Session, user: User, role: Role) -> User:
+    if Role(role) != Role.ADMIN:
+        _keep_an_enabled_admin(session, user)
     user.role = Role(role)
     session.commit()
     return user
 
 
 def set_disabled(session: Session, user: User, disabled: bool) -> User:
+    """Disabling ends the user's browser sessions too: enabling the account again does not revive them."""
+    if disabled:
+        _keep_an_enabled_admin(session, user)
     user.disabled = disabled
+    if disabled:
+        session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
     session.commit()
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> User:
+def set_password(session: Session, user: User, password: str, keep_session: str | None = None) -> User:
+    """Replace the password and end every browser session of the user but `keep_session` (the secret of
+    the one making the change), in the same transaction: whoever had the old password is logged out."""
     _check_new_password(password)
     user.password_hash = hash_password(password)
+    ending = delete(BrowserSession).where(BrowserSession.user_id == user.id)
+    if keep_session is not None:
+        ending = ending.where(BrowserSession.secret_hash != _digest(keep_session))
+    session.execute(ending)
     session.commit()
     return user
 
 
-def change_own_password(session: Session, user_id: int, current: str, new: str) -> User:
+def change_own_password(session: Session, user_id: int, current: str, new: str,
+                        keep_session: str | None = None) -> User:
     """A user replacing their own password: only with the current one (a stolen session or token alone
     must not be enough to lock the owner out)."""
     user = get_user(session, user_id)
     if not check_password_hash(user.password_hash, current[:MAX_PASSWORD]):
         raise InvalidInput("The current password is wrong.", {"current_password": ["Wrong password."]})
-    return set_password(session, user, new)
+    return set_password(session, user, new, keep_session)
+
+
+def open_session(session: Session, user: User) -> str:
+    """A new browser session for `user`; returns the secret the cookie holds (stored only as a digest).
+    The user's sessions that have ended by age are cleared out on the way."""
+    now = datetime.now(UTC)
+    session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id,
+                                                 BrowserSession.last_seen_at <= now - SESSION_LIFETIME))
+    secret = secrets.token_urlsafe(32)
+    session.add(BrowserSession(user_id=user.id, secret_hash=_digest(secret), created_at=now,
+                               last_seen_at=now))
+    session.commit()
+    return secret
+
+
+# Every request with a session cookie runs it: the session and its user in one row.
+_SESSION_LOOKUP = (
+    select(BrowserSession.id, BrowserSession.last_seen_at, User.id.label("user_id"), User.username, User.role,
+           User.disabled)
+    .join(User, User.id == BrowserSession.user_id)
+    .where(BrowserSession.secret_hash == bindparam("digest"))
+)
+_SESSION_SEEN = update(BrowserSession).where(BrowserSession.id == bindparam("session_id")) \
+    .values(last_seen_at=bindparam("now"))
+
+
+def resolve_session(session: Session, secret: str) -> Principal | None:
+    """The user of a live browser session, or None once it was logged out, ended by a password change,
+    unused for SESSION_LIFETIME, or its user disabled or deleted. Read from the database on every request
+    (never cached), so a logout ends the session in every web process at once."""
+    now = datetime.now(UTC)
+    row = session.connection().execute(_SESSION_LOOKUP, {"digest": _digest(secret)}).first()
+    if row is None or row.disabled or row.last_seen_at <= now - SESSION_LIFETIME:
+        return None
+    # Once a minute, not on every request: the lifetime runs from the last use, give or take that minute.
+    if (now - row.last_seen_at).total_seconds() > 60:
+        session.connection().execute(_SESSION_SEEN, {"session_id": row.id, "now": now})
+        session.commit()
+    role = Role(row.role)
+    return Principal(row.user_id, row.username, role, ROLE_SCOPES[role])
+
+
+def end_session(session: Session, secret: str) -> None:
+    """Log out: the session's row goes, so the cookie (or any copy of it) is worth nothing from now on."""
+    session.execute(delete(BrowserSession).where(BrowserSession.secret_hash == _digest(secret)))
+    session.commit()
 
 
 def count_users(session: Session) -> int:

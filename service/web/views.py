@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
+import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +19,7 @@ from werkzeug.wrappers import Response
 from service.api import auth
 from service.domain import ArticleStatus, flag_kinds
 from service.domain.access import Principal, ReviewStatus
-from service.extensions import limiter
+from service.extensions import limiter, login_limits
 from service.runtime import db_session, runtime
 from service.schemas.annotations import AnnotationSchema
 from service.schemas.articles import ArticleQueryArgsSchema
@@ -85,6 +87,19 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         return page, error.code or 500
 
 
+@bp.errorhandler(429)
+def _too_many_attempts(error: HTTPException) -> tuple[str, int]:
+    """On the login form, the refusal goes next to the password, with how long to wait."""
+    if request.endpoint != "web.login":
+        return _error_page(error)
+    limit = limiter.current_limit
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60)) if limit else 1
+    errors = {"password": f"Too many login attempts. Try again in {minutes} minute{'s' * (minutes > 1)}."}
+    username = request.form.get("username", "").strip()[:MAX_USERNAME]
+    next_url = safe_next(request.values.get("next"))
+    return render_template("web/login.html", next_url=next_url, errors=errors, username=username), 429
+
+
 @bp.errorhandler(OperationalError)
 def _database_down_page(error: OperationalError) -> tuple[str, int, dict[str, str]]:
     log.error("database unavailable: %s", error.orig)
@@ -108,7 +123,7 @@ def flag_styles_css() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute;100 per hour", methods=["POST"])
+@login_limits
 def login() -> Response | tuple[str, int] | str:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -167,12 +182,12 @@ def account() -> tuple[str, int] | str:
         errors["new_password_again"] = "This does not match the new password."
     if not errors:
         try:
-            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new)
+            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new,
+                                                keep_session=auth.session_secret())
         except InvalidInput as problem:
             errors = {("new_password" if field == "password" else field): " ".join(messages)
                       for field, messages in (problem.errors or {}).items()} or {"new_password": str(problem)}
         else:
-            auth.keep_session_after_password_change(user)
             log.info("%s changed their password on the desk", user.username)
             return render_template("web/account.html", errors={}, changed=True)
     return render_template("web/account.html", errors=errors, changed=False), 422

@@ -318,3 +318,29 @@ def test_delete_removes_the_article_and_everything_on_it(client, app, session):
         assert rows(app, f"SELECT count(*) FROM {table} WHERE article_id = {article['id']}") == [(0,)]
     assert rows(app, "SELECT count(*) FROM annotations") == [(0,)]
     assert rows(app, "SELECT id FROM articles") == [(kept["id"],)]
+
+
+def test_a_deleted_articles_ids_are_never_reused_nor_its_history_shown_again(client, app):
+    """SQLite used to hand out max(id) + 1: after deleting the newest article the next one got its ids,
+    and its claims the old claims' history (a reviewer's note on a deleted article)."""
+    post_article(client, "An older story. It stays.")
+    doomed = post_article(client)
+    claim_id = doomed["claims"][0]["id"]
+    note = client.post(f"/api/v1/claims/{claim_id}/annotations", json={"note": "Not the minister."})
+    assert note.status_code == 201
+    article_url = f"/api/v1/articles/{doomed['id']}"
+    etag = client.get(article_url).headers["ETag"]
+    assert client.put(f"{article_url}/review-status", json={"status": "in-review"},
+                      headers={"If-Match": etag}).status_code == 200
+    assert client.get(f"/api/v1/claims/{claim_id}/history").get_json()
+    assert client.delete(article_url).status_code == 204
+
+    new = post_article(client, "A new story about something else. Nobody has read it yet.")
+    assert new["id"] > doomed["id"]
+    assert min(c["id"] for c in new["claims"]) > max(c["id"] for c in doomed["claims"])
+    for claim in new["claims"]:
+        assert client.get(f"/api/v1/claims/{claim['id']}/history").get_json() == []
+    first = client.post(f"/api/v1/claims/{new['claims'][0]['id']}/annotations", json={"note": "fresh"})
+    assert int(first.get_json()["id"]) > int(note.get_json()["id"])
+    assert rows(app, "SELECT count(*) FROM history WHERE username != ''") == [(1,)], \
+        "the deleted article's history went with it"

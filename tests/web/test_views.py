@@ -108,12 +108,53 @@ def test_logging_out_needs_the_csrf_field_and_ends_the_session(browser):
     assert browser.get("/").status_code == 302
 
 
+def test_a_copy_of_the_cookie_taken_before_logging_out_on_the_desk_is_logged_out_too(app, browser):
+    copy = app.test_client()
+    copy.set_cookie("claimdesk_session", browser.get_cookie("claimdesk_session").value)
+    assert copy.get("/").status_code == 200, "the copy works while logged in"
+    csrf = csrf_of(browser)
+    assert browser.post("/logout", data={"csrf_token": csrf}).location == "/login"
+    assert copy.get("/").status_code == 302 and "/login" in copy.get("/").headers["Location"]
+    refused = copy.put("/api/v1/auth/password", headers={"X-CSRF-Token": csrf},
+                       json={"current_password": PASSWORD, "new_password": "a thief's own passphrase"})
+    assert refused.status_code == 401, "the API refuses it as well"
+
+
 def test_login_is_rate_limited(app):
     client = app.test_client()
     statuses = [log_in(client, password="wrong password").status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     assert "text/html" in log_in(client).content_type
+
+
+def test_the_desk_and_the_api_share_one_login_limit_per_address(app):
+    desk, api = app.test_client(), app.test_client()
+    for _ in range(5):
+        assert log_in(desk, username="eddie", password="wrong password").status_code == 401
+    for _ in range(5):
+        failed = api.post("/api/v1/auth/login", json={"username": "rita", "password": "wrong password"})
+        assert failed.status_code == 401
+    refused = api.post("/api/v1/auth/login", json={"username": "rita", "password": PASSWORD})
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert log_in(desk).status_code == 429
+
+
+def test_too_many_failed_logins_for_an_account_are_named_next_to_the_password(app):
+    for n in range(20):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{n}"
+        assert log_in(client, password="wrong password").status_code == 401
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    response = log_in(client)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 3600
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="password-error">([^<]*)</p>', page)
+    assert error and re.fullmatch(r"Too many login attempts\. Try again in \d+ minutes?\.", error.group(1))
+    username = next(attrs for _, attrs in _parse(page).tags if attrs.get("name") == "username")
+    assert username["value"] == "rita", "the form keeps the username"
+    assert client.get("/").status_code == 302, "not logged in"
 
 
 def test_the_csrf_token_a_page_carries_lets_its_script_write_to_the_api(browser, add_article):
