@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.domain.access import Role, Scope
-from service.schemas.common import Text, aware_datetime
+from service.schemas.common import Text, aware_datetime, record_id
 
 _USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$",
                             error="1-80 letters, digits, '.', '_', '@' or '-'.")
@@ -52,13 +52,11 @@ class TokenCreateSchema(Schema):
     scopes = fields.List(fields.String(validate=validate.OneOf([s.value for s in Scope])),
                          required=True, validate=validate.Length(min=1, max=3))
     expires_at = aware_datetime(load_default=None)
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: make the token for another user."})
+    user_id = record_id(metadata={"description": "Admins only: make the token for another user."})
 
 
 class TokenQueryArgsSchema(Schema):
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: that user's tokens."})
+    user_id = record_id(metadata={"description": "Admins only: that user's tokens."})
 
 
 class TokenSchema(Schema):

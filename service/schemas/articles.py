@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.domain import ALL_SUBTYPES, ArticleStatus, FlagKind
-from service.schemas.common import PageArgsSchema, Text, aware_datetime
+from service.schemas.common import PageArgsSchema, Text, aware_datetime, record_id
 
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 
@@ -49,7 +49,7 @@ class ArticleQueryArgsSchema(ArticleFilterSchema, PageArgsSchema):
 class FlagQueryArgsSchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf([k.value for k in FlagKind]))
     subtype = fields.String(validate=validate.OneOf(ALL_SUBTYPES))
-    article = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    article = record_id()
 
 
 class FlagTextSchema(Schema):

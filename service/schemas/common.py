@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from service.storage.models import MAX_ID
+
 # C0 controls other than tab/newline/carriage return, and DEL: PostgreSQL rejects NUL outright and
 # the rest only ever arrive by accident (binary pasted as text).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,6 +31,11 @@ class Text(fields.String):
 def aware_datetime(**kwargs) -> fields.AwareDateTime:
     """An ISO 8601 date-time; one without a zone is taken as UTC."""
     return fields.AwareDateTime(default_timezone=UTC, **kwargs)
+
+
+def record_id(**kwargs) -> fields.Integer:
+    """The id of a stored row: 1 up to the largest the id columns hold."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class PageArgsSchema(Schema):

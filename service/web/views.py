@@ -210,7 +210,7 @@ def _verdict(annotations: list) -> str | None:
     return None
 
 
-@bp.get("/articles/<int(max=2147483647):article_id>")
+@bp.get("/articles/<id:article_id>")
 def article(article_id: int) -> str:
     try:
         view = desk.desk_article(db_session(), article_id)

@@ -1,9 +1,13 @@
 """Every error the API gives is application/problem+json with type, title, status and detail."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
-from tests.api.conftest import assert_problem, bearer_client, post_article
+from service.domain.access import Role
+from service.storage.webhooks import Webhook
+from tests.api.conftest import assert_problem, bearer_client, post_article, signed_in
 
 
 @pytest.mark.parametrize("path", [
@@ -64,3 +68,36 @@ def test_database_that_went_away_is_a_503_problem(make_app, tmp_path):
     response = client.get("/api/v1/articles")
     assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
+
+
+def cursor_at(article_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{article_id}".encode()).decode().rstrip("=")
+
+
+@pytest.mark.both_backends
+def test_ids_past_the_id_columns_are_not_found_and_such_cursors_are_invalid(make_app, session):
+    app = make_app()
+    editor, admin = signed_in(app), signed_in(app, "ada", Role.ADMIN)
+    article = post_article(editor)
+    webhook = Webhook(url="https://example.org/hook", secret="s" * 32, events=["article.flagged"])
+    session.add(webhook)
+    session.commit()
+    too_big = [2**31, 99999999999, 2**63 - 1]
+    for n in too_big:
+        for path in [f"/articles/{n}", f"/articles/{n}/claims", f"/articles/{n}/export?format=csv",
+                     f"/claims/{n}", f"/claims/{n}/annotations", f"/claims/{n}/history", f"/annotations/{n}",
+                     f"/annotations/{n}/history", f"/batches/{n}", f"/webhooks/{n}", f"/users/{n}",
+                     f"/tokens/{n}"]:
+            assert_problem(admin.get("/api/v1" + path), 404)
+        assert_problem(editor.delete(f"/api/v1/articles/{n}"), 404)
+        assert_problem(editor.post(f"/api/v1/batches/{n}/cancel"), 404)
+        for path in ["/articles", "/batches", "/flags", f"/webhooks/{webhook.id}/deliveries"]:
+            problem = assert_problem(admin.get("/api/v1" + path, query_string={"cursor": cursor_at(n)}), 422)
+            assert problem["errors"] == {"cursor": ["Invalid cursor."]}
+        for path, args in [("/flags", {"article": n}), ("/exports", {"format": "csv", "batch": n}),
+                           ("/tokens", {"user_id": n})]:
+            problem = assert_problem(admin.get("/api/v1" + path, query_string=args), 422)
+            assert set(problem["errors"]["query"]) == set(args) - {"format"}
+    # The largest id a column holds is a cursor like any other.
+    page = editor.get("/api/v1/articles", query_string={"cursor": cursor_at(2**31 - 1)}).get_json()
+    assert [a["id"] for a in page["items"]] == [article["id"]]
