@@ -28,9 +28,31 @@ class Text(fields.String):
         return text
 
 
-def aware_datetime(**kwargs) -> fields.AwareDateTime:
-    """An ISO 8601 date-time; one without a zone is taken as UTC."""
-    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
+class AwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time, given back in UTC; one without a zone is taken as UTC.
+
+    Every date-time the API takes is stored or compared in UTC, and an offset can push a valid date out
+    of the calendar once converted (0001-01-01T00:30:00+01:00 is in year 0): that is this field's error,
+    not an OverflowError wherever the value is next used.
+    """
+
+    default_error_messages = {
+        "out_of_range": "Out of range: in UTC it falls before 0001-01-01 or after 9999-12-31."}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+
+
+def aware_datetime(**kwargs) -> AwareDateTime:
+    """An ISO 8601 date-time, in UTC; one without a zone is taken as UTC."""
+    return AwareDateTime(**kwargs)
 
 
 def record_id(**kwargs) -> fields.Integer:

@@ -7,7 +7,7 @@ import pytest
 
 from service.domain.access import Role
 from service.storage.webhooks import Webhook
-from tests.api.conftest import assert_problem, bearer_client, post_article, signed_in
+from tests.api.conftest import BODY, assert_problem, bearer_client, post_article, signed_in
 
 
 @pytest.mark.parametrize("path", [
@@ -68,6 +68,37 @@ def test_database_that_went_away_is_a_503_problem(make_app, tmp_path):
     response = client.get("/api/v1/articles")
     assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
+
+
+# Valid ISO 8601, but outside the calendar once converted to UTC (year 10000, year 0).
+OUT_OF_RANGE_IN_UTC = ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"]
+OUT_OF_RANGE = "Out of range: in UTC it falls before 0001-01-01 or after 9999-12-31."
+
+
+@pytest.mark.both_backends
+def test_a_date_time_out_of_range_in_utc_is_a_problem_naming_the_field(make_app):
+    app = make_app()
+    editor, admin = signed_in(app), signed_in(app, "ada", Role.ADMIN)
+    for moment in OUT_OF_RANGE_IN_UTC:
+        for field, response in [
+            ("published_at", editor.post("/api/v1/articles", json={"body": BODY, "published_at": moment})),
+            ("published_from", editor.get("/api/v1/articles", query_string={"published_from": moment})),
+            ("published_to", editor.get("/api/v1/articles", query_string={"published_to": moment})),
+            ("published_from", editor.post("/api/v1/reflag", json={"published_from": moment})),
+            ("published_to", editor.post("/api/v1/reflag", json={"published_to": moment})),
+            ("since", editor.get("/api/v1/exports", query_string={"format": "csv", "since": moment})),
+            ("until", editor.get("/api/v1/exports", query_string={"format": "csv", "until": moment})),
+            ("expires_at", admin.post("/api/v1/tokens", json={"name": "cms", "scopes": ["read"],
+                                                              "expires_at": moment})),
+        ]:
+            problem = assert_problem(response, 422)
+            assert problem["detail"] == f"{field}: {OUT_OF_RANGE}", (field, moment)
+    assert editor.get("/api/v1/articles").get_json()["items"] == []
+    # The edges of the calendar themselves are fine.
+    article = post_article(editor, published_at="9999-12-31T23:59:59Z")
+    assert article["published_at"] == "9999-12-31T23:59:59+00:00"
+    assert editor.get("/api/v1/articles", query_string={"published_from": "0001-01-01T00:00:00Z"}
+                      ).get_json()["items"][0]["id"] == article["id"]
 
 
 def cursor_at(article_id: int) -> str:
