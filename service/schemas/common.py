@@ -5,7 +5,7 @@ import re
 from datetime import UTC
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.storage.models import MAX_ID
 
@@ -14,17 +14,30 @@ from service.storage.models import MAX_ID
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class Text(fields.String):
-    """A string that is valid Unicode and free of control characters."""
+class String(fields.String):
+    """A string that is valid Unicode: JSON can spell a lone surrogate ("\\ud800"), which no UTF-8 encoder,
+    password hash or database driver takes, so it is refused here rather than failing deep inside."""
+
+    default_error_messages = {"not_unicode": "Not valid Unicode text (it contains a lone surrogate)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValidationError("Not valid Unicode text (it contains a lone surrogate).") from None
+            raise self.make_error("not_unicode") from None
+        return text
+
+
+class Text(String):
+    """A string that is valid Unicode and free of control characters."""
+
+    default_error_messages = {"control": "Contains control characters."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
         if _CONTROL.search(text):
-            raise ValidationError("Contains control characters.")
+            raise self.make_error("control")
         return text
 
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
 from service.domain.access import Role
 from service.storage.webhooks import Webhook
-from tests.api.conftest import BODY, assert_problem, bearer_client, post_article, signed_in
+from tests.api.conftest import BODY, PASSWORD, assert_problem, bearer_client, post_article, signed_in
 
 
 @pytest.mark.parametrize("path", [
@@ -132,3 +133,19 @@ def test_ids_past_the_id_columns_are_not_found_and_such_cursors_are_invalid(make
     # The largest id a column holds is a cursor like any other.
     page = editor.get("/api/v1/articles", query_string={"cursor": cursor_at(2**31 - 1)}).get_json()
     assert [a["id"] for a in page["items"]] == [article["id"]]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "/api/v1/auth/login", {"username": "ada", "password": "\ud800"}),
+    ("put", "/api/v1/auth/password", {"current_password": "\ud800", "new_password": "x" * 12}),
+    ("put", "/api/v1/auth/password", {"current_password": PASSWORD, "new_password": "\udfff" * 12}),
+    ("post", "/api/v1/users", {"username": "zed", "password": "\ud800" * 12, "role": "reviewer"}),
+])
+def test_a_lone_surrogate_in_a_password_is_a_problem_naming_the_field(client_as, method, path, body):
+    admin = client_as("ada")
+    # json.dumps writes a lone surrogate as the escape "\ud800", exactly what a client can send.
+    response = getattr(admin, method)(path, data=json.dumps(body), content_type="application/json")
+    problem = assert_problem(response, 422)
+    field = next(k for k, v in body.items() if "\ud800" in v or "\udfff" in v)
+    assert problem["errors"]["json"] == {field: ["Not valid Unicode text (it contains a lone surrogate)."]}
+    assert admin.get("/api/v1/auth/me").status_code == 200
