@@ -115,8 +115,10 @@ class _Import:
         self.number = self.lines = self.duplicates = self.error_count = self.bytes = 0
         self.errors: list[dict] = []
         self.pending: list[tuple[int, Submission, CleanedArticle]] = []
-        # External ids and body hashes of the chunk, so a line repeating an earlier one is a duplicate.
-        self.pending_keys: set[str] = set()
+        # External ids and body hashes of the chunk, so a line repeating an earlier one is a duplicate;
+        # apart, since an external id may be any text, a body hash's 64 hex digits included.
+        self.pending_external_ids: set[str] = set()
+        self.pending_hashes: set[str] = set()
         self.broker_up = True
         self.cancelled = False
         self.too_large: BatchTooLarge | None = None
@@ -154,7 +156,7 @@ class _Import:
 
     def add(self, number: int, submission: Submission) -> None:
         """Clean the line's article into the chunk; the database is asked about duplicates once per chunk."""
-        if submission.external_id and submission.external_id in self.pending_keys:
+        if submission.external_id and submission.external_id in self.pending_external_ids:
             self.duplicates += 1
             return
         try:
@@ -166,12 +168,12 @@ class _Import:
             log.exception("line %s of batch %s could not be processed", number, self.batch.id)
             self.problem(number, f"could not be processed ({type(exc).__name__})")
             return
-        if article.body_hash in self.pending_keys:  # the same text twice in one chunk
+        if article.body_hash in self.pending_hashes:  # the same text twice in one chunk
             self.duplicates += 1
             return
-        self.pending_keys.add(article.body_hash)
+        self.pending_hashes.add(article.body_hash)
         if submission.external_id:
-            self.pending_keys.add(submission.external_id)
+            self.pending_external_ids.add(submission.external_id)
         self.pending.append((number, submission, article))
 
     def drop_stored(self) -> None:
@@ -181,14 +183,12 @@ class _Import:
         condition = Article.body_hash.in_(hashes)
         if external_ids:
             condition = or_(condition, Article.external_id.in_(external_ids))
-        stored: set[str] = set()
-        for external_id, digest in self.session.execute(
-                select(Article.external_id, Article.body_hash).where(condition)):
-            stored.update((external_id, digest))
-        stored.discard(None)
-        if stored:
+        rows = self.session.execute(select(Article.external_id, Article.body_hash).where(condition)).all()
+        if rows:
+            stored_external_ids = {external_id for external_id, _ in rows if external_id is not None}
+            stored_hashes = {digest for _, digest in rows}
             kept = [p for p in self.pending
-                    if p[2].body_hash not in stored and p[2].external_id not in stored]
+                    if p[2].body_hash not in stored_hashes and p[2].external_id not in stored_external_ids]
             self.duplicates += len(self.pending) - len(kept)
             self.pending = kept
 
@@ -197,7 +197,8 @@ class _Import:
         self.session.rollback()
         redo = [(number, submission) for number, submission, _ in self.pending] + extra
         self.pending.clear()
-        self.pending_keys.clear()
+        self.pending_external_ids.clear()
+        self.pending_hashes.clear()
         for number, submission in redo:
             try:
                 _, created = submit_article(self.session, self.queue, submission,
@@ -252,7 +253,8 @@ class _Import:
             self.one_by_one([])
             return
         self.pending.clear()
-        self.pending_keys.clear()
+        self.pending_external_ids.clear()
+        self.pending_hashes.clear()
         if self.cancelled:
             return
         for start in range(0, len(ids), TASK_SIZE):
