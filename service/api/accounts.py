@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 
 blp = Blueprint("accounts", __name__, description="Logging in, users and API tokens.")
 
-MAX_ID = "int(max=2147483647)"
-
 
 def _me() -> dict:
     principal = auth.current()
@@ -116,7 +114,7 @@ class Users(MethodView):
         return user, 201, {"Location": url_for("accounts.User", user_id=user.id)}
 
 
-@blp.route(f"/users/<{MAX_ID}:user_id>")
+@blp.route("/users/<id:user_id>")
 class User(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id: int):
@@ -173,7 +171,7 @@ class Tokens(MethodView):
                 {"Location": url_for("accounts.Token", token_id=token.id)})
 
 
-@blp.route(f"/tokens/<{MAX_ID}:token_id>")
+@blp.route("/tokens/<id:token_id>")
 class Token(MethodView):
     @blp.response(200, TokenSchema)
     def get(self, token_id: int):

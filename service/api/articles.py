@@ -25,7 +25,7 @@ from service.services.annotations import article_etag, set_review_status
 
 blp = Blueprint("articles", __name__, url_prefix="/articles", description="Articles and their claims.")
 
-ID = "<int(max=2147483647):article_id>"
+ID = "<id:article_id>"
 
 
 @blp.route("")

@@ -22,7 +22,7 @@ from service.services.errors import InvalidInput
 
 blp = Blueprint("batches", __name__, description="Imports and re-flags of many articles.")
 
-ID = "<int(max=2147483647):batch_id>"
+ID = "<id:batch_id>"
 NDJSON = "application/x-ndjson"
 MULTIPART = "multipart/form-data"
 

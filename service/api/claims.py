@@ -23,7 +23,6 @@ from service.services import history
 
 blp = Blueprint("claims", __name__, description="Claims, their annotations and their history.")
 
-MAX_ID = "int(max=2147483647)"
 IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True,
                             "schema": {"type": "string"},
                             "description": "The ETag you last read; a stale one gets 412, none 428."}],
@@ -43,7 +42,7 @@ def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
     return detail, {"ETag": service.claim_etag(claim)}
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>")
+@blp.route("/claims/<id:claim_id>")
 class Claim(MethodView):
     @blp.response(200, ClaimDetailSchema)
     def get(self, claim_id: int):
@@ -52,7 +51,7 @@ class Claim(MethodView):
         return detail, 200, headers
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/review-status")
+@blp.route("/claims/<id:claim_id>/review-status")
 class ClaimReviewStatus(MethodView):
     @blp.arguments(ReviewStatusSchema())
     @blp.response(200, ClaimDetailSchema)
@@ -68,7 +67,7 @@ class ClaimReviewStatus(MethodView):
         return detail, 200, headers
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/history")
+@blp.route("/claims/<id:claim_id>/history")
 class ClaimHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, claim_id: int):
@@ -84,7 +83,7 @@ class ClaimHistory(MethodView):
         return entries
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/annotations")
+@blp.route("/claims/<id:claim_id>/annotations")
 class ClaimAnnotations(MethodView):
     @blp.response(200, AnnotationSchema(many=True))
     def get(self, claim_id: int):
@@ -101,7 +100,7 @@ class ClaimAnnotations(MethodView):
                                  "ETag": service.annotation_etag(annotation)}
 
 
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>")
+@blp.route("/annotations/<id:annotation_id>")
 class Annotation(MethodView):
     @blp.response(200, AnnotationSchema)
     def get(self, annotation_id: int):
@@ -126,7 +125,7 @@ class Annotation(MethodView):
                                   request.headers.get("If-Match"), _present)
 
 
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/restore")
+@blp.route("/annotations/<id:annotation_id>/restore")
 class AnnotationRestore(MethodView):
     @blp.response(200, AnnotationSchema)
     def post(self, annotation_id: int):
@@ -135,7 +134,7 @@ class AnnotationRestore(MethodView):
         return annotation, 200, {"ETag": service.annotation_etag(annotation)}
 
 
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/history")
+@blp.route("/annotations/<id:annotation_id>/history")
 class AnnotationHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, annotation_id: int):

@@ -22,7 +22,7 @@ from service.services import webhooks as service
 blp = Blueprint("webhooks", __name__, description=(
     "Webhooks: signed POSTs to your URL when articles are flagged, annotations change or batches finish."))
 
-ID = "<int(max=2147483647):webhook_id>"
+ID = "<id:webhook_id>"
 ADMINS_ONLY = "Only admins manage webhooks."
 
 

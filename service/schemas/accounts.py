@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.domain.access import Role, Scope
-from service.schemas.common import Text, aware_datetime
+from service.schemas.common import String, Text, aware_datetime, record_id
 
 _USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$",
                             error="1-80 letters, digits, '.', '_', '@' or '-'.")
@@ -12,18 +12,18 @@ _USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$",
 
 class LoginSchema(Schema):
     username = Text(required=True, validate=validate.Length(min=1, max=80))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    password = String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
-    new_password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True,
-                                 metadata={"description": "At least 12 characters."})
+    current_password = String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    new_password = String(required=True, validate=validate.Length(min=12, max=1000), load_only=True,
+                          metadata={"description": "At least 12 characters."})
 
 
 class UserCreateSchema(Schema):
-    username = Text(required=True, validate=_USERNAME)
-    password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True)
+    username = Text(required=True, validate=[validate.Length(max=80), _USERNAME])
+    password = String(required=True, validate=validate.Length(min=12, max=1000), load_only=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
 
 
@@ -52,13 +52,11 @@ class TokenCreateSchema(Schema):
     scopes = fields.List(fields.String(validate=validate.OneOf([s.value for s in Scope])),
                          required=True, validate=validate.Length(min=1, max=3))
     expires_at = aware_datetime(load_default=None)
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: make the token for another user."})
+    user_id = record_id(metadata={"description": "Admins only: make the token for another user."})
 
 
 class TokenQueryArgsSchema(Schema):
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: that user's tokens."})
+    user_id = record_id(metadata={"description": "Admins only: that user's tokens."})
 
 
 class TokenSchema(Schema):

@@ -20,6 +20,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Every id column is an Integer: PostgreSQL's int4, whose largest value this is. An id past it names no
+# row (and PostgreSQL refuses it as a parameter), so URLs, query fields and cursors stop there.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

@@ -41,6 +41,8 @@ bp.add_app_template_filter(marked, "bidi_marked")
 # Pages anyone may open; everything else sends a stranger to the login form.
 PUBLIC = frozenset({"web.login", "web.static", "web.flag_styles_css"})
 QUEUE_PAGE = 25
+# The queue's filters that have a field in its form (the API's others may still come in a link).
+FILTER_FIELDS = ("status", "kind", "outlet", "q")
 MAX_USERNAME, MAX_PASSWORD = 80, 1000
 
 
@@ -219,18 +221,20 @@ def queue() -> str:
         cursor = None
         page = articles.list_articles(session, articles.ArticleFilter(**args), limit, None)
     ids = [a.id for a in page.items]
-    filters = {k: v for k, v in request.args.items() if k in ("status", "kind", "outlet", "q") and v.strip()
-               and k not in errors}
+    filters = {k: v for k, v in request.args.items() if k in FILTER_FIELDS and v.strip() and k not in errors}
+    # A filter the form has no field for (a link's published_from, say) is named in words under the form.
+    link_errors = [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items()
+                   if k not in FILTER_FIELDS and k != "cursor"]
     return render_template(
         "web/queue.html", articles=page.items, flag_counts=articles.flag_counts(session, ids),
         annotated=articles.annotated_claim_counts(session, ids), claims=desk.claim_counts(session, ids),
-        filters=filters, errors=errors, statuses=[s.value for s in ArticleStatus], kinds=flag_kinds.kind_names(),
-        outlets=desk.outlets(session), cursor=cursor,
+        filters=filters, errors=errors, link_errors=link_errors, statuses=[s.value for s in ArticleStatus],
+        kinds=flag_kinds.kind_names(), outlets=desk.outlets(session), cursor=cursor,
         next_url=url_for("web.queue", **filters, cursor=page.next_cursor) if page.next_cursor else None,
         first_url=url_for("web.queue", **filters) if cursor else None)
 
 
-@bp.get("/articles/<int(max=2147483647):article_id>")
+@bp.get("/articles/<id:article_id>")
 def article(article_id: int) -> str:
     try:
         view = desk.desk_article(db_session(), article_id)

@@ -344,3 +344,25 @@ def test_a_deleted_articles_ids_are_never_reused_nor_its_history_shown_again(cli
     assert int(first.get_json()["id"]) > int(note.get_json()["id"])
     assert rows(app, "SELECT count(*) FROM history WHERE username != ''") == [(1,)], \
         "the deleted article's history went with it"
+
+
+# 25 words of 60 letters: a headline by its shape (no full stop, under 30 words), 1,524 characters long.
+LONG_HEADLINE = " ".join(f"{'Supercalifragilistic' * 3}{i:02d}" for i in range(25))
+
+
+@pytest.mark.both_backends
+def test_a_headline_too_long_for_its_column_is_cut_at_a_word_and_a_given_one_is_refused(make_app):
+    client = signed_in(make_app())
+    body = f"{LONG_HEADLINE}\n\nThe council said repairs would cost £2 million."
+    article = post_article(client, body=body)
+    assert len(article["title"]) <= 1000 and article["title"].endswith("…")
+    kept = article["title"].removesuffix("…")
+    assert LONG_HEADLINE.startswith(kept) and LONG_HEADLINE[len(kept)] == " "  # cut between two words
+    assert article["claims"][0]["text"] == LONG_HEADLINE  # the claim keeps the whole headline
+    assert client.get(f"/api/v1/articles/{article['id']}").get_json()["title"] == article["title"]
+
+    for html in (False, True):
+        text = f"<html><body><article><p>{body}</p></article></body></html>" if html else body
+        problem = assert_problem(client.post("/api/v1/articles", json={
+            "html" if html else "body": text, "title": "A" * 1001}), 422)
+        assert problem["errors"] == {"json": {"title": ["Longer than maximum length 1000."]}}

@@ -1,6 +1,7 @@
 """The desk's pages through the Flask test client: logging in, the queue, the article with its flags."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
@@ -218,6 +219,25 @@ def test_the_queue_pages_with_a_cursor(browser, add_article):
     assert 'rel="next"' not in second and "First page" in second
     broken = browser.get("/?cursor=nonsense").get_data(as_text=True)
     assert "no longer valid" in broken and len(re.findall(r'<a href="/articles/(\d+)">', broken)) == 3
+
+
+@pytest.mark.both_backends
+def test_filters_and_links_out_of_range_show_the_queue_with_a_message(browser, add_article):
+    article_id = add_article("Story number 1 is here.", title="Story 1")
+    too_far = base64.urlsafe_b64encode(f"id:{2**40}".encode()).decode().rstrip("=")
+    for query, message in [
+        (f"cursor={too_far}", "That page link is no longer valid; showing the first page."),
+        ("published_from=0001-01-01T00:30:00%2B01:00", "Published from: Out of range: in UTC it falls "
+                                                      "before 0001-01-01 or after 9999-12-31."),
+        ("published_to=9999-12-31T23:00:00-05:00", "Published to: Out of range"),
+        ("published_from=soon", "Published from: Not a valid datetime."),
+    ]:
+        response = browser.get(f"/?{query}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, query
+        assert message in html, query
+        assert f'<a href="/articles/{article_id}">' in html, query
+    assert browser.get(f"/articles/{2**31}").status_code == 404
 
 
 # ---------- the article ----------
