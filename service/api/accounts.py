@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import auth
+from service.api.links import BODY_ID, links
 from service.api.parsing import Blueprint
 from service.api.problems import problem, problem_doc
 from service.domain.access import Role
@@ -49,6 +50,7 @@ class Login(MethodView):
     @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
     @blp.alt_response(429, **problem_doc("Too many attempts from this address (desk and API together), or "
                                          "too many failed ones for this account; see `Retry-After`."))
+    @blp.doc(security=[])
     def post(self, data):
         """Log in with a username and password; the answer sets the session cookie."""
         user = service.authenticate(db_session(), data["username"], data["password"])
@@ -107,6 +109,9 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
+    @blp.doc(**links(201, ("GET", "/users/{user_id}", {"user_id": BODY_ID}),
+                     ("PATCH", "/users/{user_id}", {"user_id": BODY_ID}),
+                     ("GET", "/tokens", {"query.user_id": BODY_ID})))
     def post(self, data):
         """Create a user (admins only)."""
         auth.require(auth.current().can_administer(), "Only admins manage users.")
@@ -159,6 +164,8 @@ class Tokens(MethodView):
     @blp.arguments(TokenCreateSchema())
     @blp.response(201, NewTokenSchema)
     @blp.alt_response(429, **problem_doc("Too many tokens made from this address; see `Retry-After`."))
+    @blp.doc(**links(201, ("GET", "/tokens/{token_id}", {"token_id": BODY_ID}),
+                     ("DELETE", "/tokens/{token_id}", {"token_id": BODY_ID})))
     def post(self, data):
         """Create a token; its secret is in this answer and never again (admins only)."""
         principal = auth.current()

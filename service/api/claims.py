@@ -5,6 +5,7 @@ from flask import request, url_for
 from flask.views import MethodView
 
 from service.api import auth
+from service.api.links import BODY_ID, ETAG, links
 from service.api.parsing import Blueprint
 from service.api.presenters import claim_detail
 from service.api.problems import PROBLEM_REF
@@ -32,6 +33,11 @@ IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True
                 "428": {"description": "No If-Match header.", "content": PROBLEM_REF}}}
 
 
+# An annotation's answers carry its ETag, which its edits need in If-Match.
+_EDITS = tuple((method, "/annotations/{annotation_id}", {"annotation_id": BODY_ID, "header.If-Match": ETAG})
+               for method in ("PATCH", "DELETE"))
+
+
 def _present(annotation) -> dict:
     return AnnotationSchema().dump(annotation)
 
@@ -45,6 +51,10 @@ def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
 @blp.route("/claims/<id:claim_id>")
 class Claim(MethodView):
     @blp.response(200, ClaimDetailSchema)
+    @blp.doc(**links(200, ("PUT", "/claims/{claim_id}/review-status",
+                           {"claim_id": BODY_ID, "header.If-Match": ETAG}),
+                     ("POST", "/claims/{claim_id}/annotations", {"claim_id": BODY_ID}),
+                     ("GET", "/claims/{claim_id}/history", {"claim_id": BODY_ID})))
     def get(self, claim_id: int):
         """Read a claim with its current flags, its annotations and (in `ETag`) its review version."""
         detail, headers = _claim(claim_id)
@@ -86,12 +96,15 @@ class ClaimHistory(MethodView):
 @blp.route("/claims/<id:claim_id>/annotations")
 class ClaimAnnotations(MethodView):
     @blp.response(200, AnnotationSchema(many=True))
+    @blp.doc(**links(200, ("GET", "/annotations/{annotation_id}", {"annotation_id": "$response.body#/0/id"})))
     def get(self, claim_id: int):
         """The claim's annotations, oldest first (editors also see deleted ones)."""
         return service.list_annotations(db_session(), auth.current(), claim_id)
 
     @blp.arguments(AnnotationCreateSchema())
     @blp.response(201, AnnotationSchema)
+    @blp.doc(**links(201, ("GET", "/annotations/{annotation_id}", {"annotation_id": BODY_ID}),
+                     ("GET", "/annotations/{annotation_id}/history", {"annotation_id": BODY_ID}), *_EDITS))
     def post(self, data, claim_id: int):
         """Annotate a claim as yourself: a verdict, a note, evidence links and optionally a span inside it."""
         annotation = service.create_annotation(db_session(), auth.current(), claim_id,
@@ -103,6 +116,7 @@ class ClaimAnnotations(MethodView):
 @blp.route("/annotations/<id:annotation_id>")
 class Annotation(MethodView):
     @blp.response(200, AnnotationSchema)
+    @blp.doc(**links(200, *_EDITS))
     def get(self, annotation_id: int):
         """Read one annotation; its `ETag` is what PATCH and DELETE need in If-Match."""
         annotation = service.get_annotation(db_session(), auth.current(), annotation_id)
@@ -111,6 +125,7 @@ class Annotation(MethodView):
     @blp.arguments(AnnotationUpdateSchema())
     @blp.response(200, AnnotationSchema)
     @blp.doc(**IF_MATCH)
+    @blp.doc(**links(200, *_EDITS))
     def patch(self, changes, annotation_id: int):
         """Change an annotation (yours, or any as an editor); fields left out stay as they are."""
         annotation = service.update_annotation(db_session(), auth.current(), annotation_id, changes,
@@ -119,6 +134,8 @@ class Annotation(MethodView):
 
     @blp.response(204)
     @blp.doc(**IF_MATCH)
+    @blp.doc(**links(204, ("POST", "/annotations/{annotation_id}/restore",
+                           {"annotation_id": "$request.path.annotation_id"})))
     def delete(self, annotation_id: int):
         """Delete an annotation (yours, or any as an editor); an editor can restore it."""
         service.delete_annotation(db_session(), auth.current(), annotation_id,

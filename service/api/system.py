@@ -30,6 +30,7 @@ def package_version() -> str:
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(security=[])
     @blp.alt_response(503, schema=HealthProblemSchema, content_type=PROBLEM_JSON,
                       description="The database or the broker is unreachable.")
     def get(self):
@@ -47,6 +48,7 @@ class Health(MethodView):
 @blp.route("/version")
 class Version(MethodView):
     @blp.response(200, VersionSchema)
+    @blp.doc(security=[])
     def get(self):
         """The service's and the detector's versions."""
         return {"version": package_version(), "api": "v1", "detector_version": DETECTOR_VERSION}
