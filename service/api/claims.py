@@ -19,7 +19,6 @@ from service.schemas.annotations import (
     VerdictScaleSchema,
 )
 from service.services import annotations as service
-from service.services import history
 
 blp = Blueprint("claims", __name__, description="Claims, their annotations and their history.")
 
@@ -73,15 +72,7 @@ class ClaimHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, claim_id: int):
         """Every change to the claim's review status and to its annotations, oldest first."""
-        session = db_session()
-        service.get_claim(session, claim_id)
-        entries = history.for_claim(session, claim_id)
-        if not auth.current().can_edit_any():
-            # Reviewers don't see deleted annotations, so they don't see those annotations' records either.
-            claim = service.get_claim(session, claim_id)
-            hidden = {a.id for a in claim.annotations if a.deleted_at is not None}
-            entries = [e for e in entries if not (e.entity == "annotation" and e.entity_id in hidden)]
-        return entries
+        return service.claim_history(db_session(), auth.current(), claim_id)
 
 
 @blp.route(f"/claims/<{MAX_ID}:claim_id>/annotations")
@@ -140,9 +131,7 @@ class AnnotationHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, annotation_id: int):
         """Every change to the annotation: who, when, before and after."""
-        session = db_session()
-        service.get_annotation(session, auth.current(), annotation_id)
-        return history.for_entity(session, "annotation", annotation_id)
+        return service.annotation_history(db_session(), auth.current(), annotation_id)
 
 
 @blp.route("/verdicts")

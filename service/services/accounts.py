@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
-from service.services.errors import InvalidInput, NotFound
+from service.domain.access import ROLE_SCOPES, Principal, Role, Scope, demotes_self
+from service.services.errors import Conflict, InvalidInput, NotFound
 from service.services.token_cache import TokenCache
 from service.storage.accounts import ApiToken, User
 
@@ -93,6 +93,18 @@ def set_role(session: Session, user: User, role: Role) -> User:
 def set_disabled(session: Session, user: User, disabled: bool) -> User:
     user.disabled = disabled
     session.commit()
+    return user
+
+
+def update_user(session: Session, principal: Principal, user: User, role: str | None = None,
+                disabled: bool | None = None) -> User:
+    """An admin changing a user's role or disabling them; never their own demotion."""
+    if demotes_self(principal, user.id, role, disabled):
+        raise Conflict("Admins cannot demote or disable themselves.")
+    if role is not None:
+        set_role(session, user, Role(role))
+    if disabled is not None:
+        set_disabled(session, user, disabled)
     return user
 
 
