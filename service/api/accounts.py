@@ -56,7 +56,8 @@ class Login(MethodView):
         user = service.authenticate(db_session(), data["username"], data["password"])
         if user is None:
             # The attempted username is logged (for spotting guessing); the password never is.
-            log.warning("failed login for %r from %s", data["username"][:80], request.remote_addr)
+            log.warning("failed login for %r from %s", data["username"][:service.MAX_USERNAME],
+                        request.remote_addr)
             return auth.unauthorized("Wrong username or password.")
         auth.log_in(user)
         auth.set_principal(service.principal_for(user))

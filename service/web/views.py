@@ -35,7 +35,6 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PUBLIC = frozenset({"web.login", "web.static"})
 KINDS = tuple(k.value for k in FlagKind)
 QUEUE_PAGE = 25
-MAX_USERNAME, MAX_PASSWORD = 80, 1000
 
 
 def safe_next(target: str | None) -> str | None:
@@ -108,12 +107,12 @@ def login() -> Response | tuple[str, int] | str:
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = "Enter your username."
-    elif len(username) > MAX_USERNAME:
-        errors["username"] = f"Usernames have at most {MAX_USERNAME} characters."
+    elif len(username) > accounts.MAX_USERNAME:
+        errors["username"] = f"Usernames have at most {accounts.MAX_USERNAME} characters."
     if not password:
         errors["password"] = "Enter your password."
-    elif len(password) > MAX_PASSWORD:
-        errors["password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(password) > accounts.MAX_PASSWORD:
+        errors["password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     status = 422
     if not errors:
         user = accounts.authenticate(db_session(), username, password)
@@ -121,7 +120,7 @@ def login() -> Response | tuple[str, int] | str:
             auth.log_in(user)
             return redirect(next_url or url_for("web.queue"))
         # The attempted username is logged (for spotting guessing); the password never is.
-        log.warning("failed desk login for %r from %s", username[:80], request.remote_addr)
+        log.warning("failed desk login for %r from %s", username[:accounts.MAX_USERNAME], request.remote_addr)
         errors["password"] = "Wrong username or password."
         status = 401
     return render_template("web/login.html", next_url=next_url, errors=errors, username=username), status
@@ -148,8 +147,8 @@ def account() -> tuple[str, int] | str:
         errors["current_password"] = "Enter your current password."
     if len(new) < accounts.MIN_PASSWORD:
         errors["new_password"] = f"Use at least {accounts.MIN_PASSWORD} characters."
-    elif len(new) > MAX_PASSWORD:
-        errors["new_password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(new) > accounts.MAX_PASSWORD:
+        errors["new_password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     elif again != new:
         errors["new_password_again"] = "This does not match the new password."
     if not errors:
