@@ -51,5 +51,3 @@ DEFAULT_VERDICTS: tuple[str, ...] = (
     "opinion",
     "needs-context",
 )
-
-CLAIM_ROLES: tuple[str, ...] = ("headline", "standfirst", "body")
