@@ -1,4 +1,4 @@
-"""/claims and /annotations: reviewers' verdicts, notes and evidence on single claims, with history."""
+"""/claims: single claims, their review status, their annotations and their history; the verdict scale."""
 from __future__ import annotations
 
 from flask import request, url_for
@@ -12,7 +12,6 @@ from service.runtime import db_session, runtime
 from service.schemas.annotations import (
     AnnotationCreateSchema,
     AnnotationSchema,
-    AnnotationUpdateSchema,
     ClaimDetailSchema,
     HistoryEntrySchema,
     ReviewStatusSchema,
@@ -30,10 +29,6 @@ IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True
                 "412": {"description": "If-Match names an older version; the body's `current` is the one "
                                        "stored now, and `ETag` its tag.", "content": PROBLEM_REF},
                 "428": {"description": "No If-Match header.", "content": PROBLEM_REF}}}
-
-
-def _present(annotation) -> dict:
-    return AnnotationSchema().dump(annotation)
 
 
 def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
@@ -88,50 +83,8 @@ class ClaimAnnotations(MethodView):
         """Annotate a claim as yourself: a verdict, a note, evidence links and optionally a span inside it."""
         annotation = service.create_annotation(db_session(), auth.current(), claim_id,
                                                service.AnnotationInput(**data))
-        return annotation, 201, {"Location": url_for("claims.Annotation", annotation_id=annotation.id),
+        return annotation, 201, {"Location": url_for("annotations.Annotation", annotation_id=annotation.id),
                                  "ETag": service.annotation_etag(annotation)}
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>")
-class Annotation(MethodView):
-    @blp.response(200, AnnotationSchema)
-    def get(self, annotation_id: int):
-        """Read one annotation; its `ETag` is what PATCH and DELETE need in If-Match."""
-        annotation = service.get_annotation(db_session(), auth.current(), annotation_id)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.arguments(AnnotationUpdateSchema())
-    @blp.response(200, AnnotationSchema)
-    @blp.doc(**IF_MATCH)
-    def patch(self, changes, annotation_id: int):
-        """Change an annotation (yours, or any as an editor); fields left out stay as they are."""
-        annotation = service.update_annotation(db_session(), auth.current(), annotation_id, changes,
-                                               request.headers.get("If-Match"), _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.response(204)
-    @blp.doc(**IF_MATCH)
-    def delete(self, annotation_id: int):
-        """Delete an annotation (yours, or any as an editor); an editor can restore it."""
-        service.delete_annotation(db_session(), auth.current(), annotation_id,
-                                  request.headers.get("If-Match"), _present)
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/restore")
-class AnnotationRestore(MethodView):
-    @blp.response(200, AnnotationSchema)
-    def post(self, annotation_id: int):
-        """Undo the deletion of an annotation (editors)."""
-        annotation = service.restore_annotation(db_session(), auth.current(), annotation_id, _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/history")
-class AnnotationHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, annotation_id: int):
-        """Every change to the annotation: who, when, before and after."""
-        return service.annotation_history(db_session(), auth.current(), annotation_id)
 
 
 @blp.route("/verdicts")

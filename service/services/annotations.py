@@ -23,7 +23,7 @@ from service.services.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from service.storage.accounts import HistoryEntry
+from service.storage.history import HistoryEntry
 from service.storage.models import Annotation, Article, Claim, utcnow
 
 EDITABLE = ("verdict", "note", "evidence", "selector")

@@ -1,10 +1,9 @@
-"""The tables for who did what: users, their API tokens and the audit history of reviews."""
+"""The tables for who may do what: users and their API tokens."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.storage.models import Base, JSONType, utcnow
@@ -43,25 +42,3 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
-
-
-class HistoryEntry(Base):
-    """One recorded change: who, when, what it was before and after."""
-
-    __tablename__ = "history"
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id", "id"),
-                      Index("ix_history_claim", "claim_id", "id"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity: Mapped[str] = mapped_column(String(16))  # annotation | claim | article
-    entity_id: Mapped[int]
-    # The claim the change concerns, so a claim's history includes its annotations' changes; no
-    # foreign key, so the record outlives what it describes.
-    claim_id: Mapped[int | None]
-    action: Mapped[str] = mapped_column(String(16))  # create | update | delete | restore | status
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    username: Mapped[str] = mapped_column(String(80))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    note: Mapped[str | None] = mapped_column(Text)
