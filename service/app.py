@@ -7,7 +7,18 @@ from flask import Flask, Response, render_template, send_from_directory
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
+from service.api import (
+    API_PREFIX,
+    accounts,
+    annotations,
+    articles,
+    auth,
+    batches,
+    claims,
+    exports,
+    flags,
+    system,
+)
 from service.api import webhooks as webhook_api
 from service.api.article_cache import ArticleCache
 from service.api.parsing import register_id_converter
@@ -114,7 +125,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
     api = ClaimdeskApi(app)
     app.extensions["claimdesk_api"] = api
     register_id_converter(app, api)
-    for module in (accounts, articles, batches, claims, exports, flags, system, webhook_api):
+    for module in (accounts, annotations, articles, batches, claims, exports, flags, system, webhook_api):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
     _api_docs(app)

@@ -10,7 +10,8 @@ from marshmallow import RAISE
 from service.api import auth
 from service.api.links import BODY_ID, links
 from service.api.parsing import Blueprint
-from service.api.problems import problem, problem_doc
+from service.api.problems import problem_doc
+from service.domain import access
 from service.domain.access import Role
 from service.extensions import limiter, login_limits
 from service.runtime import db_session
@@ -56,7 +57,8 @@ class Login(MethodView):
         user = service.authenticate(db_session(), data["username"], data["password"])
         if user is None:
             # The attempted username is logged (for spotting guessing); the password never is.
-            log.warning("failed login for %r from %s", data["username"][:80], request.remote_addr)
+            log.warning("failed login for %r from %s", data["username"][:service.MAX_USERNAME],
+                        request.remote_addr)
             return auth.unauthorized("Wrong username or password.")
         auth.log_in(user)
         auth.set_principal(service.principal_for(user))
@@ -125,7 +127,7 @@ class User(MethodView):
     def get(self, user_id: int):
         """One user (admins, or the user themself)."""
         principal = auth.current()
-        auth.require(principal.can_administer() or principal.user_id == user_id, "Only admins manage users.")
+        auth.require(access.may_read_user(principal, user_id), "Only admins manage users.")
         return service.get_user(db_session(), user_id)
 
     @blp.arguments(UserUpdateSchema())
@@ -138,14 +140,7 @@ class User(MethodView):
         auth.require(principal.can_administer(), "Only admins manage users.")
         session = db_session()
         user = service.get_user(session, user_id)
-        demoting = changes.get("disabled") or changes.get("role", "admin") != "admin"
-        if user.id == principal.user_id and demoting:
-            return problem(409, "Conflict", "Admins cannot demote or disable themselves.")
-        if "role" in changes:
-            service.set_role(session, user, Role(changes["role"]))
-        if "disabled" in changes:
-            service.set_disabled(session, user, changes["disabled"])
-        return user
+        return service.update_user(session, principal, user, changes.get("role"), changes.get("disabled"))
 
 
 @blp.route("/tokens")
@@ -156,10 +151,8 @@ class Tokens(MethodView):
     @blp.response(200, TokenSchema(many=True))
     def get(self, args):
         """Your API tokens (admins: anyone's, or one user's with `user_id`)."""
-        principal = auth.current()
-        if principal.can_administer():
-            return service.list_tokens(db_session(), args.get("user_id"))
-        return service.list_tokens(db_session(), principal.user_id)
+        owner = access.token_owner(auth.current())
+        return service.list_tokens(db_session(), args.get("user_id") if owner is None else owner)
 
     @blp.arguments(TokenCreateSchema())
     @blp.response(201, NewTokenSchema)
@@ -183,15 +176,13 @@ class Token(MethodView):
     @blp.response(200, TokenSchema)
     def get(self, token_id: int):
         """One token (yours, or any for admins)."""
-        principal = auth.current()
-        owner = None if principal.can_administer() else principal.user_id
-        return service.get_token(db_session(), token_id, owner)
+        return service.get_token(db_session(), token_id, access.token_owner(auth.current()))
 
     @blp.response(200, TokenSchema)
     def delete(self, token_id: int):
         """Revoke a token (admins only): it stops working at once; the record stays."""
         principal = auth.current()
-        owner = None if principal.can_administer() else principal.user_id
+        owner = access.token_owner(principal)
         session = db_session()
         token = service.get_token(session, token_id, owner)
         auth.require(principal.can_administer(), "Only admins manage tokens.")

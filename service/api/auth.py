@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Endpoints anyone may call: what a load balancer, a monitor or a would-be user needs before logging in.
 PUBLIC_ENDPOINTS = frozenset({"system.Health", "system.Version", "accounts.Login"})
 # POSTs that change nothing: flagging text without storing it is a read.
-READ_ONLY_POSTS = frozenset({"system.FlagText", "accounts.Logout"})
+READ_ONLY_POSTS = frozenset({"flags.FlagText", "accounts.Logout"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 

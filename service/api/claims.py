@@ -1,4 +1,4 @@
-"""/claims and /annotations: reviewers' verdicts, notes and evidence on single claims, with history."""
+"""/claims: single claims, their review status, their annotations and their history; the verdict scale."""
 from __future__ import annotations
 
 from flask import request, url_for
@@ -13,14 +13,12 @@ from service.runtime import db_session, runtime
 from service.schemas.annotations import (
     AnnotationCreateSchema,
     AnnotationSchema,
-    AnnotationUpdateSchema,
     ClaimDetailSchema,
     HistoryEntrySchema,
     ReviewStatusSchema,
     VerdictScaleSchema,
 )
 from service.services import annotations as service
-from service.services import history
 
 blp = Blueprint("claims", __name__, description="Claims, their annotations and their history.")
 
@@ -37,9 +35,6 @@ IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True
 _EDITS = tuple((method, "/annotations/{annotation_id}", {"annotation_id": BODY_ID, "header.If-Match": ETAG})
                for method in ("PATCH", "DELETE"))
 
-
-def _present(annotation) -> dict:
-    return AnnotationSchema().dump(annotation)
 
 
 def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
@@ -82,15 +77,7 @@ class ClaimHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, claim_id: int):
         """Every change to the claim's review status and to its annotations, oldest first."""
-        session = db_session()
-        service.get_claim(session, claim_id)
-        entries = history.for_claim(session, claim_id)
-        if not auth.current().can_edit_any():
-            # Reviewers don't see deleted annotations, so they don't see those annotations' records either.
-            claim = service.get_claim(session, claim_id)
-            hidden = {a.id for a in claim.annotations if a.deleted_at is not None}
-            entries = [e for e in entries if not (e.entity == "annotation" and e.entity_id in hidden)]
-        return entries
+        return service.claim_history(db_session(), auth.current(), claim_id)
 
 
 @blp.route("/claims/<id:claim_id>/annotations")
@@ -109,56 +96,8 @@ class ClaimAnnotations(MethodView):
         """Annotate a claim as yourself: a verdict, a note, evidence links and optionally a span inside it."""
         annotation = service.create_annotation(db_session(), auth.current(), claim_id,
                                                service.AnnotationInput(**data))
-        return annotation, 201, {"Location": url_for("claims.Annotation", annotation_id=annotation.id),
+        return annotation, 201, {"Location": url_for("annotations.Annotation", annotation_id=annotation.id),
                                  "ETag": service.annotation_etag(annotation)}
-
-
-@blp.route("/annotations/<id:annotation_id>")
-class Annotation(MethodView):
-    @blp.response(200, AnnotationSchema)
-    @blp.doc(**links(200, *_EDITS))
-    def get(self, annotation_id: int):
-        """Read one annotation; its `ETag` is what PATCH and DELETE need in If-Match."""
-        annotation = service.get_annotation(db_session(), auth.current(), annotation_id)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.arguments(AnnotationUpdateSchema())
-    @blp.response(200, AnnotationSchema)
-    @blp.doc(**IF_MATCH)
-    @blp.doc(**links(200, *_EDITS))
-    def patch(self, changes, annotation_id: int):
-        """Change an annotation (yours, or any as an editor); fields left out stay as they are."""
-        annotation = service.update_annotation(db_session(), auth.current(), annotation_id, changes,
-                                               request.headers.get("If-Match"), _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.response(204)
-    @blp.doc(**IF_MATCH)
-    @blp.doc(**links(204, ("POST", "/annotations/{annotation_id}/restore",
-                           {"annotation_id": "$request.path.annotation_id"})))
-    def delete(self, annotation_id: int):
-        """Delete an annotation (yours, or any as an editor); an editor can restore it."""
-        service.delete_annotation(db_session(), auth.current(), annotation_id,
-                                  request.headers.get("If-Match"), _present)
-
-
-@blp.route("/annotations/<id:annotation_id>/restore")
-class AnnotationRestore(MethodView):
-    @blp.response(200, AnnotationSchema)
-    def post(self, annotation_id: int):
-        """Undo the deletion of an annotation (editors)."""
-        annotation = service.restore_annotation(db_session(), auth.current(), annotation_id, _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-
-@blp.route("/annotations/<id:annotation_id>/history")
-class AnnotationHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, annotation_id: int):
-        """Every change to the annotation: who, when, before and after."""
-        session = db_session()
-        service.get_annotation(session, auth.current(), annotation_id)
-        return history.for_entity(session, "annotation", annotation_id)
 
 
 @blp.route("/verdicts")

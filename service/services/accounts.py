@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
+from service.domain.access import ROLE_SCOPES, Principal, Role, Scope, demotes_self
 from service.services.errors import Conflict, InvalidInput, NotFound
 from service.services.token_cache import TokenCache
 from service.storage.accounts import ApiToken, BrowserSession, User
@@ -24,9 +24,13 @@ TOKEN_PREFIX = "cd_"
 MIN_PASSWORD = 12
 # An upper bound too: scrypt over a megabyte "password" is a cheap way to burn a server's CPU.
 MAX_PASSWORD = 1000
+MAX_USERNAME = 80
+MAX_TOKEN_NAME = 200
 FIRST_ADMIN = "admin"
-# The same rule as the API's UserCreateSchema, so the CLI cannot create a name the API would refuse.
-_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
+# The API's schemas, the desk and the CLI all check usernames against this one rule.
+USERNAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{MAX_USERNAME - 1}}}"
+USERNAME_RULE = f"1-{MAX_USERNAME} letters, digits, '.', '_', '@' or '-'."
+_USERNAME = re.compile(USERNAME_PATTERN)
 # Checked against when a username is unknown, so a login takes as long whether or not the user exists.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 # A browser session unused this long has ended (the cookie's own lifetime is the same).
@@ -49,9 +53,9 @@ def _check_new_password(password: str) -> None:
 def check_new_username(session: Session, username: str) -> None:
     """Raise InvalidInput unless `username` is well formed and free (names compare case-insensitively)."""
     if not _USERNAME.fullmatch(username):
-        raise InvalidInput(f"The username {username!r} is not allowed: use 1-80 letters, digits, "
+        raise InvalidInput(f"The username {username!r} is not allowed: use 1-{MAX_USERNAME} letters, digits, "
                            "'.', '_', '@' or '-', starting with a letter or digit.",
-                           {"username": ["1-80 letters, digits, '.', '_', '@' or '-'."]})
+                           {"username": [USERNAME_RULE]})
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise InvalidInput(f"The username {username!r} is taken.", {"username": ["Already taken."]})
 
@@ -115,6 +119,18 @@ def set_disabled(session: Session, user: User, disabled: bool) -> User:
     if disabled:
         session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
     session.commit()
+    return user
+
+
+def update_user(session: Session, principal: Principal, user: User, role: str | None = None,
+                disabled: bool | None = None) -> User:
+    """An admin changing a user's role or disabling them; never their own demotion."""
+    if demotes_self(principal, user.id, role, disabled):
+        raise Conflict("Admins cannot demote or disable themselves.")
+    if role is not None:
+        set_role(session, user, Role(role))
+    if disabled is not None:
+        set_disabled(session, user, disabled)
     return user
 
 
@@ -231,8 +247,9 @@ def create_token(session: Session, user: User, name: str, scopes: list[str],
                  expires_at: datetime | None) -> tuple[ApiToken, str]:
     """A new token and its secret; the secret is returned this once and stored only as a digest."""
     name = name.strip()
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("A token needs a name of 1-200 characters.", {"name": ["1-200 characters."]})
+    if not 1 <= len(name) <= MAX_TOKEN_NAME:
+        raise InvalidInput(f"A token needs a name of 1-{MAX_TOKEN_NAME} characters.",
+                           {"name": [f"1-{MAX_TOKEN_NAME} characters."]})
     if not scopes:
         raise InvalidInput("A token needs at least one scope.", {"scopes": ["At least one scope."]})
     try:

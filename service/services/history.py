@@ -7,7 +7,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import Principal
-from service.storage.accounts import HistoryEntry
+from service.storage.history import HistoryEntry
 
 _INSERT = insert(HistoryEntry.__table__)
 

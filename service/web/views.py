@@ -43,7 +43,6 @@ PUBLIC = frozenset({"web.login", "web.static", "web.flag_styles_css"})
 QUEUE_PAGE = 25
 # The queue's filters that have a field in its form (the API's others may still come in a link).
 FILTER_FIELDS = ("status", "kind", "outlet", "q")
-MAX_USERNAME, MAX_PASSWORD = 80, 1000
 
 
 def safe_next(target: str | None) -> str | None:
@@ -97,7 +96,7 @@ def _too_many_attempts(error: HTTPException) -> tuple[str, int]:
     limit = limiter.current_limit
     minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60)) if limit else 1
     errors = {"password": f"Too many login attempts. Try again in {minutes} minute{'s' * (minutes > 1)}."}
-    username = request.form.get("username", "").strip()[:MAX_USERNAME]
+    username = request.form.get("username", "").strip()[:accounts.MAX_USERNAME]
     next_url = safe_next(request.values.get("next"))
     return render_template("web/login.html", next_url=next_url, errors=errors, username=username), 429
 
@@ -138,12 +137,12 @@ def login() -> Response | tuple[str, int] | str:
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = "Enter your username."
-    elif len(username) > MAX_USERNAME:
-        errors["username"] = f"Usernames have at most {MAX_USERNAME} characters."
+    elif len(username) > accounts.MAX_USERNAME:
+        errors["username"] = f"Usernames have at most {accounts.MAX_USERNAME} characters."
     if not password:
         errors["password"] = "Enter your password."
-    elif len(password) > MAX_PASSWORD:
-        errors["password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(password) > accounts.MAX_PASSWORD:
+        errors["password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     status = 422
     if not errors:
         user = accounts.authenticate(db_session(), username, password)
@@ -151,7 +150,7 @@ def login() -> Response | tuple[str, int] | str:
             auth.log_in(user)
             return redirect(next_url or url_for("web.queue"))
         # The attempted username is logged (for spotting guessing); the password never is.
-        log.warning("failed desk login for %r from %s", username[:80], request.remote_addr)
+        log.warning("failed desk login for %r from %s", username[:accounts.MAX_USERNAME], request.remote_addr)
         errors["password"] = "Wrong username or password."
         status = 401
     return render_template("web/login.html", next_url=next_url, errors=errors, username=username), status
@@ -178,8 +177,8 @@ def account() -> tuple[str, int] | str:
         errors["current_password"] = "Enter your current password."
     if len(new) < accounts.MIN_PASSWORD:
         errors["new_password"] = f"Use at least {accounts.MIN_PASSWORD} characters."
-    elif len(new) > MAX_PASSWORD:
-        errors["new_password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(new) > accounts.MAX_PASSWORD:
+        errors["new_password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     elif again != new:
         errors["new_password_again"] = "This does not match the new password."
     if not errors:

@@ -385,3 +385,18 @@ def test_malformed_or_unknown_credentials_are_401(app, header):
     response = client.get(f"{API}/articles", headers={"Authorization": header})
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="claimdesk"'
+
+
+def test_the_schemas_document_the_account_limits_the_services_enforce(client):
+    """One constant per limit: what the OpenAPI document states is what services.accounts checks."""
+    from service.services import accounts
+
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["Login"]["properties"]["username"]["maxLength"] == accounts.MAX_USERNAME
+    for schema, field, least in (("Login", "password", 1), ("PasswordChange", "current_password", 1),
+                                 ("PasswordChange", "new_password", accounts.MIN_PASSWORD),
+                                 ("UserCreate", "password", accounts.MIN_PASSWORD)):
+        limits = schemas[schema]["properties"][field]
+        assert (limits["minLength"], limits["maxLength"]) == (least, accounts.MAX_PASSWORD), (schema, field)
+    assert schemas["UserCreate"]["properties"]["username"]["pattern"] == f"^{accounts.USERNAME_PATTERN}$"
+    assert schemas["TokenCreate"]["properties"]["name"]["maxLength"] == accounts.MAX_TOKEN_NAME

@@ -250,7 +250,7 @@ def test_tokens_expire(migrated):
     assert resolves(migrated, secret) is not None
 
     # A week later, as far as the token can tell.
-    with database_of(migrated) as database, database.session() as session:
+    with database_of(migrated) as database, database.sessionmaker.begin() as session:
         session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert resolves(migrated, secret) is None
     assert tokens_table(migrated)[0][5] == "expired"

@@ -280,3 +280,18 @@ def test_the_first_admin_needs_a_real_password(session):
 def test_generated_passwords_are_long_and_different():
     passwords = {accounts.generate_password() for _ in range(20)}
     assert len(passwords) == 20 and all(len(p) >= 20 for p in passwords)
+
+
+def test_update_user_refuses_an_admins_own_demotion(session):
+    from service.services.errors import Conflict
+
+    admin = accounts.create_user(session, "ada", "a long enough password", Role.ADMIN)
+    other = accounts.create_user(session, "ama", "a long enough password", Role.ADMIN)
+    me = accounts.principal_for(admin)
+    for change in ({"role": "editor"}, {"disabled": True}):
+        with pytest.raises(Conflict):
+            accounts.update_user(session, me, admin, **change)
+    assert admin.role == Role.ADMIN and not admin.disabled
+    accounts.update_user(session, me, admin, role="admin", disabled=False)
+    accounts.update_user(session, me, other, role="editor", disabled=True)
+    assert other.role == Role.EDITOR and other.disabled

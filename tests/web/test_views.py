@@ -467,3 +467,15 @@ def test_the_password_form_needs_its_csrf_field(browser):
     response = browser.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
                                               "new_password_again": NEW_PASSWORD})
     assert response.status_code == 400
+
+
+def test_the_login_form_refuses_past_the_services_limits(app):
+    """The desk reads the same constants as the API's schemas and the services."""
+    from service.services import accounts
+
+    client = app.test_client()
+    too_long = log_in(client, "r" * (accounts.MAX_USERNAME + 1), "p" * (accounts.MAX_PASSWORD + 1))
+    page = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422
+    assert f"Usernames have at most {accounts.MAX_USERNAME} characters." in page
+    assert f"Passwords have at most {accounts.MAX_PASSWORD} characters." in page
