@@ -52,6 +52,17 @@ assert {check.__name__ for check in CHECKS_ALL} >= {
     "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
     "positive_data_acceptance", "ignored_auth", "use_after_free", "ensure_resource_availability"}
 
+
+
+def _checks_for(case) -> list:
+    """Every check, but use_after_free on a token: `DELETE /tokens/{id}` revokes a token and keeps its
+    record (with `revoked_at`) for the audit trail, as documented, so reading it afterwards is meant to
+    work; the revoked token itself authenticates nothing (tests/api/test_accounts_api.py)."""
+    if case.operation.path == "/api/v1/tokens/{token_id}" and case.method == "GET":
+        return [check for check in CHECKS_ALL if check.__name__ != "use_after_free"]
+    return CHECKS_ALL
+
+
 CONFIG = SchemathesisConfig.from_dict({
     "checks": {
         # Valid by the document but refused on what it cannot say: a stale If-Match (412: a version
@@ -59,9 +70,11 @@ CONFIG = SchemathesisConfig.from_dict({
         # private address, a text too long once cleaned, a user name already taken...).
         "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "412", "422",
                                                            "429"]},
-        # Over a size limit is a refusal too.
+        # Over a size limit is a refusal too (413 for a body, 414/431 for a request line or header field
+        # longer than gunicorn lets through, answered alike by the app).
         "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "405", "409", "412",
-                                                          "413", "415", "422", "428", "429"]},
+                                                          "413", "414", "415", "422", "428", "429",
+                                                          "431"]},
     },
     # Only the links the document declares, so the run follows what clients are told.
     "phases": {"stateful": {"inference": {"algorithms": []}}},
@@ -259,8 +272,8 @@ def test_linked_calls_conform(api_schema, seed):
             return {"headers": headers, "app": self.app}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
-            case.validate_response(response, checks=CHECKS_ALL, headers=headers, transport_kwargs=kwargs,
-                                   recorder=self.recorder)
+            case.validate_response(response, checks=_checks_for(case), headers=headers,
+                                   transport_kwargs=kwargs, recorder=self.recorder)
 
     Scenarios.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
                                     derandomize=True, database=None, suppress_health_check=list(HealthCheck),
