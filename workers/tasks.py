@@ -68,8 +68,9 @@ def _flag(task, article_ids: list[int]) -> int:
     """
     queue = CeleryQueue(task.app)
     with database().sessionmaker() as session:
+        settled, rest = 0, []
         try:
-            return len(flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,)))
+            settled = len(flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,)))
         except flagging.Interrupted as stop:
             rest = article_ids[stop.index:]
             limit = task.app.conf.task_soft_time_limit
@@ -84,9 +85,12 @@ def _flag(task, article_ids: list[int]) -> int:
         except SoftTimeLimitExceeded:  # in the database rather than in a detection: start over
             session.rollback()
             rest = article_ids
+        # A batch whose last article this was is finished now (batch.finished), not at the next sweep.
+        batches.finish_settled(session, article_ids=article_ids)
+        session.commit()
         if rest and not queue.flag_articles(rest):
             log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
-        return 0
+        return settled
 
 
 @app.task(name=FLAG_ARTICLES, bind=True, **RETRY_TRANSIENT)
@@ -125,5 +129,6 @@ def sweep_webhooks() -> int:
     settings = Settings.from_env()
     with database().sessionmaker() as session:
         batches.finish_settled(session)
+        session.commit()
         overdue = timedelta(seconds=settings.stuck_after)
         return len(webhooks.resend_pending(session, CeleryQueue(app), overdue))

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import BinaryIO
 
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -57,10 +57,28 @@ class ImportLimits:
 
 
 @dataclass(frozen=True)
+class BatchState:
+    """What a batch is as reported: its row, but `finished` (and when) once none of its articles is
+    left to flag, whether or not a writer has recorded that yet. A copy, so reading changes nothing."""
+
+    id: int
+    kind: str
+    status: str
+    total: int
+    duplicates: int
+    errors: list
+    error_count: int
+    filter: dict | None
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class BatchReport:
     """A batch with the counts of its articles by status, derived from the articles themselves."""
 
-    batch: Batch
+    batch: BatchState
     queued: int = 0
     flagging: int = 0
     flagged: int = 0
@@ -337,6 +355,7 @@ def _end_reading(session: Session, batch: Batch) -> None:
     # Conditional, so a cancel that came in while the lines were read is not undone.
     session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.QUEUED)
                     .values(status=BatchStatus.RUNNING))
+    finish_settled(session, batch_ids=[batch.id])  # nothing to flag (all duplicates, say)
     session.commit()
     session.refresh(batch)
 
@@ -374,7 +393,8 @@ def start_reflag(session: Session, queue: TaskQueue, f: ArticleFilter) -> Batch:
 
 
 def _reports(session: Session, batches: list[Batch]) -> list[BatchReport]:
-    """Count each batch's articles by status in one query, and mark finished the batches that are."""
+    """Count each batch's articles by status in one query; a running batch none of whose articles is
+    left to flag is reported finished (at its last article's change). Reads only."""
     ids = [b.id for b in batches]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     last_flagged: dict[int, datetime] = {}
@@ -393,38 +413,64 @@ def _reports(session: Session, batches: list[Batch]) -> list[BatchReport]:
     reports = []
     for batch in batches:
         c = counts[batch.id]
-        unfinished = c.get(ArticleStatus.QUEUED, 0) + c.get(ArticleStatus.FLAGGING, 0)
-        if batch.status == BatchStatus.RUNNING and unfinished == 0:
-            _finish(session, batch, last_change.get(batch.id), c)
+        state = BatchState(batch.id, batch.kind, batch.status, batch.total, batch.duplicates, batch.errors,
+                           batch.error_count, batch.filter, batch.created_at, batch.started_at,
+                           batch.finished_at)
+        if batch.status == BatchStatus.RUNNING and _settled(c):
+            state = replace(state, status=BatchStatus.FINISHED,
+                            finished_at=last_change.get(batch.id) or batch.started_at)
         flagged = c.get(ArticleStatus.FLAGGED, 0)
         rate = None
         if flagged and batch.id in last_flagged and batch.started_at is not None:
             seconds = (last_flagged[batch.id] - batch.started_at).total_seconds()
             rate = round(flagged / seconds, 2) if seconds > 0 else None
-        reports.append(BatchReport(batch, queued=c.get(ArticleStatus.QUEUED, 0),
+        reports.append(BatchReport(state, queued=c.get(ArticleStatus.QUEUED, 0),
                                    flagging=c.get(ArticleStatus.FLAGGING, 0), flagged=flagged,
                                    failed=c.get(ArticleStatus.FAILED, 0), articles_per_second=rate))
     return reports
 
 
-def _finish(session: Session, batch: Batch, last_change: datetime | None, counts: dict[str, int]) -> None:
-    # Conditional, so a concurrent cancel wins; finished_at is when the last article settled, not when
-    # someone happened to look.
-    finished = session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.RUNNING)
-                               .values(status=BatchStatus.FINISHED, finished_at=last_change or now()))
-    if finished.rowcount:
-        # Only the caller whose UPDATE finished the batch reports it, so batch.finished goes out once.
-        session.refresh(batch)
-        webhooks.batch_finished(session, batch, {str(k): v for k, v in counts.items()})
-    session.commit()
-    session.refresh(batch)
+def _settled(counts: dict[str, int]) -> bool:
+    return counts.get(ArticleStatus.QUEUED, 0) + counts.get(ArticleStatus.FLAGGING, 0) == 0
 
 
-def finish_settled(session: Session) -> list[int]:
-    """Finish the running batches none of whose articles is still queued or being flagged (the sweeper
-    calls it, so batch.finished goes out even when nobody looks at the batch)."""
-    running = list(session.scalars(select(Batch).where(Batch.status == BatchStatus.RUNNING)))
-    return [r.batch.id for r in _reports(session, running) if r.batch.status == BatchStatus.FINISHED]
+def finish_settled(session: Session, article_ids: list[int] | None = None,
+                   batch_ids: list[int] | None = None) -> list[int]:
+    """Record as finished the running batches none of whose articles is still queued or being flagged,
+    each with its batch.finished event; the ids of those this call finished.
+
+    The sweeper calls it for every running batch, so batch.finished goes out even when nobody looks;
+    the flagging task for the batches of the articles it has just settled (`article_ids`), so it goes out
+    as soon as the last one is stored; an import or a cancel for its own batch (`batch_ids`). It does not
+    commit: the caller's transaction holds the change.
+    """
+    running = select(Batch).where(Batch.status == BatchStatus.RUNNING)
+    if article_ids is not None:
+        running = running.where(Batch.id.in_(select(Article.batch_id).where(Article.id.in_(article_ids))))
+    if batch_ids is not None:
+        running = running.where(Batch.id.in_(batch_ids))
+    # A cheap look first (the batch_id index, stopping at the first article left), so a worker settling
+    # articles of a 50,000-article batch does not count the whole batch after every message.
+    unsettled = exists().where(Article.batch_id == Batch.id,
+                               Article.status.in_((ArticleStatus.QUEUED, ArticleStatus.FLAGGING)))
+    candidates = list(session.scalars(running.where(~unsettled)))
+    finished = []
+    for report in _reports(session, candidates):
+        if report.batch.status != BatchStatus.FINISHED:
+            continue
+        # Conditional, so a concurrent cancel (or another finisher) wins; only the caller whose UPDATE
+        # finished the batch reports it, so batch.finished goes out once.
+        done = session.execute(update(Batch).where(Batch.id == report.batch.id,
+                                                   Batch.status == BatchStatus.RUNNING)
+                               .values(status=BatchStatus.FINISHED, finished_at=report.batch.finished_at or now()))
+        if done.rowcount:
+            batch = session.get(Batch, report.batch.id, populate_existing=True)
+            counts = {str(status): n for status, n in (
+                (ArticleStatus.QUEUED, report.queued), (ArticleStatus.FLAGGING, report.flagging),
+                (ArticleStatus.FLAGGED, report.flagged), (ArticleStatus.FAILED, report.failed)) if n}
+            webhooks.batch_finished(session, batch, counts)
+            finished.append(batch.id)
+    return finished
 
 
 def get_batch(session: Session, batch_id: int) -> BatchReport:
@@ -448,6 +494,8 @@ def cancel_batch(session: Session, batch_id: int) -> BatchReport:
     batch = session.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
     if batch is None:
         raise NotFound(f"There is no batch {batch_id}.")
+    finish_settled(session, batch_ids=[batch_id])  # nothing left to cancel: it is finished
+    session.refresh(batch)
     if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
         stopped = now()
         session.execute(
