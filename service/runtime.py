@@ -1,36 +1,16 @@
-"""What a request needs at hand: settings, the database and the task queue, wired once per app."""
+"""A request's access to the app's wiring (service/bootstrap.py): its session, its public address."""
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, has_request_context, request, stream_with_context
 from sqlalchemy.orm import Session
 
-from service.api.article_cache import ArticleCache
-from service.config import Settings
+from service.bootstrap import Runtime
 from service.services.errors import ServiceError
-from service.services.queue import TaskQueue
-from service.services.token_cache import TokenCache
-from service.storage.db import Database
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    database: Database
-    queue: TaskQueue
-    article_cache: ArticleCache
-    token_cache: TokenCache | None = None  # PostgreSQL only: see service.services.token_cache
-
-    def close(self) -> None:
-        """Stop listening for changes and close the database connections (for whoever built the app)."""
-        if self.article_cache.listener is not None:
-            self.article_cache.listener.stop()
-        self.database.dispose()
 
 
 def runtime() -> Runtime:

@@ -206,7 +206,7 @@ def test_reading_a_settled_batch_writes_nothing_and_the_worker_reports_it_finish
     # The first article is flagged by hand: the batch is still running.
     flag_article(session, ids[0], detector=DETECTOR, version="t1")
     # The last one by a worker, flagging it as the task does.
-    monkeypatch.setattr(tasks, "_database", app.extensions["claimdesk"].database)
+    monkeypatch.setattr(tasks.app, "claimdesk", app.extensions["claimdesk"])
     assert tasks.app.tasks["claimdesk.flag_articles"].run([ids[1]]) == 1
     [delivery] = session.query(WebhookDelivery).filter_by(event="batch.finished").all()
     assert queue.deliveries == [(delivery.id, None)]  # sent at the worker's commit, not by the sweeper
