@@ -13,7 +13,7 @@ from service.bootstrap import build
 from service.config import Settings
 from service.extensions import limiter
 from service.http_limits import install as install_http_limits
-from service.runtime import close_session
+from service.runtime import close_session, end_unit
 from service.services.queue import TaskQueue
 from service.web import bp as desk
 
@@ -44,11 +44,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class ClaimdeskFlask(Flask):
+    def dispatch_request(self):
+        """The view's answer, then the commit of the request's unit of work: a commit that fails is
+        answered like any error of the view (a problem document), not after the response has gone."""
+        response = self.make_response(super().dispatch_request())
+        end_unit(response)
+        return response
+
+
 def create_app(settings: Settings | None = None, queue: TaskQueue | None = None) -> Flask:
     """Build the app; tests pass their own settings and a fake queue."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = ClaimdeskFlask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         API_TITLE="Claimdesk API",

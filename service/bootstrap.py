@@ -8,16 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from celery import Celery
-from sqlalchemy import event
 
 from service.api.article_cache import ArticleCache
 from service.config import Settings
 from service.services.queue import CeleryQueue, TaskQueue
 from service.services.token_cache import TokenCache
-from service.services.webhooks import send_after_commit
 from service.storage.changes import ARTICLES_CHANNEL, AUTH_CHANNEL, ChannelListener
 from service.storage.db import Database
 from service.tasking import make_celery
+from service.unit_of_work import connect
 
 
 @dataclass
@@ -46,9 +45,6 @@ def _caches(settings: Settings, database: Database) -> tuple[ArticleCache, Token
         return ArticleCache(max_bytes), None
     listener = ChannelListener(settings.database_url, (AUTH_CHANNEL, ARTICLES_CHANNEL))
     articles = ArticleCache(max_bytes, listener)
-    # This process's own writes reach its article copies at commit, before the response goes out; the
-    # notification comes a moment later.
-    event.listen(database.sessionmaker, "after_commit", lambda _session: articles.changed())
     tokens = TokenCache(listener, settings.token_cache_seconds) if settings.token_cache_seconds > 0 else None
     return articles, tokens
 
@@ -60,7 +56,9 @@ def build(settings: Settings, queue: TaskQueue | None = None, *, web: bool = Fal
     database = Database(settings.database_url)
     if queue is None:
         queue = CeleryQueue(celery or make_celery(settings))
-    # Webhook events a transaction records are sent to the workers once it commits.
-    send_after_commit(database, queue)
     articles, tokens = _caches(settings, database) if web else (ArticleCache(0), None)
+    # What a commit sets off (tasks, webhook deliveries) goes to `queue`; on PostgreSQL, this process's own
+    # writes reach its article copies at commit, before the response goes out (the notification comes a
+    # moment later).
+    connect(database, queue, articles.changed if articles.listener is not None else None)
     return Runtime(settings, database, queue, articles, tokens)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from service.domain.access import Role, Scope
+from service.unit_of_work import Unit
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -260,7 +261,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
     except ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages)) from None
     with _wired("articles", "The database has no schema yet: run `claimdesk migrate` first.") as runtime, \
-            runtime.database.sessionmaker() as session:
+            Unit(runtime.database) as session:
         try:
             article, created = submit_article(session, runtime.queue, Submission(**data),
                                               runtime.settings.max_article_chars)
@@ -287,7 +288,7 @@ def _import_locally(path: Path, bar) -> dict:
     from service.services import batches
 
     with _wired("batches", "The database schema is not up to date: run `claimdesk migrate` first.") as runtime, \
-            runtime.database.sessionmaker() as session, path.open("rb") as stream:
+            Unit(runtime.database) as session, path.open("rb") as stream:
         settings = runtime.settings
         limits = batches.ImportLimits(max_lines=settings.max_batch_lines, max_bytes=settings.max_batch_bytes,
                                       max_line_bytes=settings.max_request_bytes,
@@ -399,7 +400,7 @@ def _accounts() -> Iterator[Session]:
     from service.services.errors import ServiceError
 
     with _wired("users", "The database has no accounts yet: run `claimdesk migrate` first.") as runtime, \
-            runtime.database.sessionmaker() as session:
+            Unit(runtime.database) as session:
         try:
             yield session
         except ServiceError as exc:
@@ -679,7 +680,7 @@ def _ensure_first_admin() -> None:
     password = given or accounts.generate_password()
     runtime = build(_settings())
     try:
-        with runtime.database.sessionmaker() as session:
+        with Unit(runtime.database) as session:
             try:
                 user, created = accounts.ensure_first_admin(session, password)
             except ServiceError as exc:

@@ -10,6 +10,7 @@ from flask import Response, current_app, g, has_request_context, request, stream
 from sqlalchemy.orm import Session
 
 from service.bootstrap import Runtime
+from service.unit_of_work import Unit
 from service.services.errors import ServiceError
 
 
@@ -49,13 +50,27 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db_session() -> Session:
-    """The request's session, opened on first use and closed when the request ends. GET and HEAD get one
-    without a transaction around its statements (autocommit: see `Database.reader`)."""
+    """The request's session, opened on first use and closed when the request ends: the request's unit
+    of work (see `end_unit`). GET and HEAD get one that cannot write, without a transaction around its
+    statements (autocommit: see `Database.reader`)."""
     if "db_session" not in g:
         database = runtime().database
         reading = has_request_context() and request.method in SAFE_METHODS
         g.db_session = (database.reader if reading else database.sessionmaker)()
     return g.db_session
+
+
+def end_unit(response: Response) -> None:
+    """Commit what the request changed, if it succeeded (its effects follow the commit: see
+    service/unit_of_work.py); an error answer leaves it to be rolled back when the session closes."""
+    session: Session | None = g.get("db_session")
+    if session is not None and not session.info.get("read_only") and response.status_code < 400:
+        session.commit()
+
+
+def writer_unit() -> Unit:
+    """A short unit of its own, for what a request that only reads must still record (a token's use)."""
+    return Unit(runtime().database)
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Thin Celery tasks: take an id, open a session, call the service that does the work."""
+"""Thin Celery tasks: take an id, open a unit of work, call the service that does the work."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.services import batches, flagging, webhooks
 from service.services.queue import DELIVER_WEBHOOK, FLAG_ARTICLE, FLAG_ARTICLES, SWEEP_STUCK, SWEEP_WEBHOOKS
+from service.unit_of_work import Unit, checkpoint
 from workers.celery_app import app, runtime
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _flag(task, article_ids: list[int]) -> int:
     a fresh time budget, so a slow article neither fails its neighbours nor holds them up.
     """
     wiring = runtime()
-    with wiring.database.sessionmaker() as session:
+    with Unit(wiring.database) as session:
         settled, rest = 0, []
         try:
             settled = len(flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,)))
@@ -57,10 +58,9 @@ def _flag(task, article_ids: list[int]) -> int:
             rest = article_ids
         # A batch whose last article this was is finished now (batch.finished), not at the next sweep.
         batches.finish_settled(session, article_ids=article_ids)
-        session.commit()
-        if rest and not wiring.queue.flag_articles(rest):
-            log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
-        return settled
+    if rest and not wiring.queue.flag_articles(rest):
+        log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
+    return settled
 
 
 @app.task(name=FLAG_ARTICLES, bind=True, **RETRY_TRANSIENT)
@@ -80,7 +80,7 @@ def sweep_stuck_articles() -> int:
     """Re-send articles stuck in `queued` or `flagging` (run by Celery beat)."""
     wiring = runtime()
     settings = wiring.settings
-    with wiring.database.sessionmaker() as session:
+    with Unit(wiring.database) as session:
         return len(flagging.resend_stuck(session, wiring.queue, timedelta(seconds=settings.stuck_after),
                                          timedelta(seconds=settings.flagging_stuck_after)))
 
@@ -91,7 +91,7 @@ def deliver_webhook(delivery_id: int) -> None:
     """One attempt at a webhook delivery; the service records it and schedules what comes next."""
     wiring = runtime()
     policy = webhooks.DeliveryPolicy.from_settings(wiring.settings)
-    with wiring.database.sessionmaker() as session:
+    with Unit(wiring.database) as session:
         webhooks.deliver(session, wiring.queue, delivery_id, policy)
 
 
@@ -99,8 +99,8 @@ def deliver_webhook(delivery_id: int) -> None:
 def sweep_webhooks() -> int:
     """Finish settled batches (sending batch.finished) and re-send lost deliveries (run by Celery beat)."""
     wiring = runtime()
-    with wiring.database.sessionmaker() as session:
+    with Unit(wiring.database) as session:
         batches.finish_settled(session)
-        session.commit()
+        checkpoint(session)  # batch.finished goes out even if the re-sending fails
         overdue = timedelta(seconds=wiring.settings.stuck_after)
         return len(webhooks.resend_pending(session, wiring.queue, overdue))

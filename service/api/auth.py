@@ -10,8 +10,8 @@ from werkzeug.exceptions import Forbidden
 
 from service.api.problems import problem
 from service.domain.access import Principal
-from service.runtime import db_session, runtime
-from service.services.accounts import principal_for, resolve_token
+from service.runtime import db_session, runtime, writer_unit
+from service.services.accounts import principal_for, record_token_use, resolve_token
 from service.storage.accounts import User
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,12 @@ def principal_from_session() -> Principal | None:
     return principal_for(user)
 
 
+def _record_use(token_id: int, moment) -> None:
+    # In a unit of its own: the request's session may be a reader, which cannot write.
+    with writer_unit() as session:
+        record_token_use(session, token_id, moment)
+
+
 def authenticate() -> Response | None:
     """Set `g.principal` for API requests; answer 401 where a caller is needed and missing."""
     g.principal = None
@@ -87,7 +93,7 @@ def authenticate() -> Response | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return unauthorized("Send an API token as `Authorization: Bearer <token>`.")
-        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache)
+        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache, _record_use)
         if g.principal is None:
             log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
             return unauthorized("The token is unknown, revoked or expired.")

@@ -6,9 +6,11 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -189,10 +191,17 @@ _TOKEN_LOOKUP = (
 )
 
 
-def resolve_token(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
+def record_token_use(session: Session, token_id: int, moment: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=moment))
+
+
+def resolve_token(session: Session, secret: str, cache: TokenCache | None = None,
+                  record_use: Callable[[int, datetime], None] | None = None) -> Principal | None:
     """The caller a bearer secret stands for, or None if it is unknown, revoked, expired or disabled.
 
-    With a `cache`, a token seen lately is answered from memory (see service.services.token_cache)."""
+    With a `cache`, a token seen lately is answered from memory (see service.services.token_cache). The
+    use is recorded by `record_use` (the web app's, in a writer unit of its own: a GET's session cannot
+    write), else in `session`."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < len(TOKEN_PREFIX) + 12:
         return None
     digest, now = _digest(secret), datetime.now(UTC)
@@ -211,8 +220,7 @@ def resolve_token(session: Session, secret: str, cache: TokenCache | None = None
     # Recording every use would turn each read into a write; once a minute is enough to spot stale tokens
     # (a cached token is looked up again, and its use recorded, once the cache's copy is stale).
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        session.get_one(ApiToken, token.id).last_used_at = now
-        session.commit()
+        (record_use or partial(record_token_use, session))(token.id, now)
     role = Role(token.role)
     principal = Principal(token.user_id, token.username, role,
                           frozenset(Scope(s) for s in token.scopes) & ROLE_SCOPES[role], token.id)
