@@ -39,7 +39,7 @@ class AnnotationWithoutDatabase(MethodView):
                                      user_id=principal.user_id, version=1, created_at=now, updated_at=now,
                                      deleted_at=None, selector=None, verdict=data.get("verdict"),
                                      note=data.get("note"), evidence=data.get("evidence") or [])
-        return annotation, 201, {"Location": url_for("claims.Annotation", annotation_id=annotation.id),
+        return annotation, 201, {"Location": url_for("annotations.Annotation", annotation_id=annotation.id),
                                  "ETag": annotation_etag(annotation)}
 
 

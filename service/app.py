@@ -6,14 +6,27 @@ import logging
 from flask import Flask, Response, render_template, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import API_PREFIX, accounts, articles, auth, batches, claims, exports, flags, system
+from service.api import (
+    API_PREFIX,
+    accounts,
+    annotations,
+    articles,
+    auth,
+    batches,
+    claims,
+    exports,
+    flags,
+    system,
+)
 from service.api import webhooks as webhook_api
+from service.api.parsing import register_id_converter
 from service.api.problems import ClaimdeskApi, register_error_handlers
 from service.bootstrap import build
 from service.config import Settings
 from service.extensions import limiter
 from service.http_limits import install as install_http_limits
 from service.runtime import close_session, end_unit
+from service.services.accounts import SESSION_LIFETIME
 from service.services.queue import TaskQueue
 from service.web import bp as desk
 
@@ -70,7 +83,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,  # the cookie lasts as long as its session
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
         RATELIMIT_HEADERS_ENABLED=True,
         API_SPEC_OPTIONS={
@@ -92,7 +105,8 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
 
     api = ClaimdeskApi(app)
     app.extensions["claimdesk_api"] = api
-    for module in (accounts, articles, batches, claims, exports, flags, system, webhook_api):
+    register_id_converter(app, api)
+    for module in (accounts, annotations, articles, batches, claims, exports, flags, system, webhook_api):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + (module.blp.url_prefix or ""))
     register_error_handlers(app)
     _api_docs(app)

@@ -287,8 +287,8 @@ def _import_locally(path: Path, bar) -> dict:
     from service.api.presenters import batch_view
     from service.services import batches
 
-    with _wired("batches", "The database schema is not up to date: run `claimdesk migrate` first.") as runtime, \
-            Unit(runtime.database) as session, path.open("rb") as stream:
+    outdated = "The database schema is not up to date: run `claimdesk migrate` first."
+    with _wired("batches", outdated) as runtime, Unit(runtime.database) as session, path.open("rb") as stream:
         settings = runtime.settings
         limits = batches.ImportLimits(max_lines=settings.max_batch_lines, max_bytes=settings.max_batch_bytes,
                                       max_line_bytes=settings.max_request_bytes,

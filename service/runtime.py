@@ -10,8 +10,8 @@ from flask import Response, current_app, g, has_request_context, request, stream
 from sqlalchemy.orm import Session
 
 from service.bootstrap import Runtime
-from service.unit_of_work import Unit
 from service.services.errors import ServiceError
+from service.unit_of_work import Unit
 
 
 def runtime() -> Runtime:

@@ -8,10 +8,12 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import auth
+from service.api.links import BODY_ID, links
 from service.api.parsing import Blueprint
-from service.api.problems import problem, problem_doc
+from service.api.problems import problem_doc
+from service.domain import access
 from service.domain.access import Role
-from service.extensions import limiter
+from service.extensions import limiter, login_limits
 from service.runtime import db_session
 from service.schemas.accounts import (
     LoginSchema,
@@ -31,8 +33,6 @@ log = logging.getLogger(__name__)
 
 blp = Blueprint("accounts", __name__, description="Logging in, users and API tokens.")
 
-MAX_ID = "int(max=2147483647)"
-
 
 def _me() -> dict:
     principal = auth.current()
@@ -44,18 +44,21 @@ def _me() -> dict:
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limiter.limit("10 per minute;100 per hour", methods=["POST"])]
+    decorators = [login_limits]
 
     @blp.arguments(LoginSchema())
     @blp.response(200, MeSchema)
     @blp.alt_response(401, **problem_doc("Wrong username or password, or a disabled account."))
-    @blp.alt_response(429, **problem_doc("Too many attempts from this address; see `Retry-After`."))
+    @blp.alt_response(429, **problem_doc("Too many attempts from this address (desk and API together), or "
+                                         "too many failed ones for this account; see `Retry-After`."))
+    @blp.doc(security=[])
     def post(self, data):
         """Log in with a username and password; the answer sets the session cookie."""
         user = service.authenticate(db_session(), data["username"], data["password"])
         if user is None:
             # The attempted username is logged (for spotting guessing); the password never is.
-            log.warning("failed login for %r from %s", data["username"][:80], request.remote_addr)
+            log.warning("failed login for %r from %s", data["username"][:service.MAX_USERNAME],
+                        request.remote_addr)
             return auth.unauthorized("Wrong username or password.")
         auth.log_in(user)
         auth.set_principal(service.principal_for(user))
@@ -66,7 +69,8 @@ class Login(MethodView):
 class Logout(MethodView):
     @blp.response(204)
     def post(self):
-        """End the browser session."""
+        """End this browser session: the cookie, and any copy of it, stops working at once. Your other
+        sessions stay logged in (changing your password ends them)."""
         auth.log_out()
 
 
@@ -85,8 +89,7 @@ class Password(MethodView):
         """
         principal = auth.current()
         user = service.change_own_password(db_session(), principal.user_id, data["current_password"],
-                                           data["new_password"])
-        auth.keep_session_after_password_change(user)
+                                           data["new_password"], keep_session=auth.session_secret())
         log.info("%s changed their password", user.username)
 
 
@@ -108,6 +111,9 @@ class Users(MethodView):
 
     @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
+    @blp.doc(**links(201, ("GET", "/users/{user_id}", {"user_id": BODY_ID}),
+                     ("PATCH", "/users/{user_id}", {"user_id": BODY_ID}),
+                     ("GET", "/tokens", {"query.user_id": BODY_ID})))
     def post(self, data):
         """Create a user (admins only)."""
         auth.require(auth.current().can_administer(), "Only admins manage users.")
@@ -115,32 +121,26 @@ class Users(MethodView):
         return user, 201, {"Location": url_for("accounts.User", user_id=user.id)}
 
 
-@blp.route(f"/users/<{MAX_ID}:user_id>")
+@blp.route("/users/<id:user_id>")
 class User(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id: int):
         """One user (admins, or the user themself)."""
         principal = auth.current()
-        auth.require(principal.can_administer() or principal.user_id == user_id, "Only admins manage users.")
+        auth.require(access.may_read_user(principal, user_id), "Only admins manage users.")
         return service.get_user(db_session(), user_id)
 
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
-    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves."))
+    @blp.alt_response(409, **problem_doc("Admins cannot demote or disable themselves, nor the last enabled "
+                                         "admin."))
     def patch(self, changes, user_id: int):
         """Change a user's role or disable them (admins only)."""
         principal = auth.current()
         auth.require(principal.can_administer(), "Only admins manage users.")
         session = db_session()
         user = service.get_user(session, user_id)
-        demoting = changes.get("disabled") or changes.get("role", "admin") != "admin"
-        if user.id == principal.user_id and demoting:
-            return problem(409, "Conflict", "Admins cannot demote or disable themselves.")
-        if "role" in changes:
-            service.set_role(session, user, Role(changes["role"]))
-        if "disabled" in changes:
-            service.set_disabled(session, user, changes["disabled"])
-        return user
+        return service.update_user(session, principal, user, changes.get("role"), changes.get("disabled"))
 
 
 @blp.route("/tokens")
@@ -151,14 +151,14 @@ class Tokens(MethodView):
     @blp.response(200, TokenSchema(many=True))
     def get(self, args):
         """Your API tokens (admins: anyone's, or one user's with `user_id`)."""
-        principal = auth.current()
-        if principal.can_administer():
-            return service.list_tokens(db_session(), args.get("user_id"))
-        return service.list_tokens(db_session(), principal.user_id)
+        owner = access.token_owner(auth.current())
+        return service.list_tokens(db_session(), args.get("user_id") if owner is None else owner)
 
     @blp.arguments(TokenCreateSchema())
     @blp.response(201, NewTokenSchema)
     @blp.alt_response(429, **problem_doc("Too many tokens made from this address; see `Retry-After`."))
+    @blp.doc(**links(201, ("GET", "/tokens/{token_id}", {"token_id": BODY_ID}),
+                     ("DELETE", "/tokens/{token_id}", {"token_id": BODY_ID})))
     def post(self, data):
         """Create a token; its secret is in this answer and never again (admins only)."""
         principal = auth.current()
@@ -171,20 +171,18 @@ class Tokens(MethodView):
                 {"Location": url_for("accounts.Token", token_id=token.id)})
 
 
-@blp.route(f"/tokens/<{MAX_ID}:token_id>")
+@blp.route("/tokens/<id:token_id>")
 class Token(MethodView):
     @blp.response(200, TokenSchema)
     def get(self, token_id: int):
         """One token (yours, or any for admins)."""
-        principal = auth.current()
-        owner = None if principal.can_administer() else principal.user_id
-        return service.get_token(db_session(), token_id, owner)
+        return service.get_token(db_session(), token_id, access.token_owner(auth.current()))
 
     @blp.response(200, TokenSchema)
     def delete(self, token_id: int):
         """Revoke a token (admins only): it stops working at once; the record stays."""
         principal = auth.current()
-        owner = None if principal.can_administer() else principal.user_id
+        owner = access.token_owner(principal)
         session = db_session()
         token = service.get_token(session, token_id, owner)
         auth.require(principal.can_administer(), "Only admins manage tokens.")

@@ -8,6 +8,7 @@ from marshmallow import RAISE
 from service.api import auth
 from service.api.article_cache import ArticleCache, CachedArticle
 from service.api.claims import IF_MATCH
+from service.api.links import BODY_ID, ETAG, links
 from service.api.parsing import Blueprint
 from service.api.presenters import article_detail, article_summaries, claims_with_flags
 from service.api.problems import problem_doc
@@ -25,13 +26,18 @@ from service.services.annotations import article_etag, set_review_status
 
 blp = Blueprint("articles", __name__, url_prefix="/articles", description="Articles and their claims.")
 
-ID = "<int(max=2147483647):article_id>"
+ID = "<id:article_id>"
+_STORED = (("GET", "/articles/{article_id}", {"article_id": BODY_ID}),
+           ("GET", "/articles/{article_id}/claims", {"article_id": BODY_ID}),
+           ("GET", "/articles/{article_id}/export", {"article_id": BODY_ID}),
+           ("DELETE", "/articles/{article_id}", {"article_id": BODY_ID}))
 
 
 @blp.route("")
 class Articles(MethodView):
     @blp.arguments(ArticleQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, ArticlePageSchema)
+    @blp.doc(**links(200, ("GET", "/articles/{article_id}", {"article_id": "$response.body#/items/0/id"})))
     def get(self, args):
         """List articles, newest first.
 
@@ -47,6 +53,8 @@ class Articles(MethodView):
     @blp.response(202, ArticleSchema, description="Stored and queued for flagging.")
     @blp.alt_response(200, schema=ArticleSchema, description="Already stored (same external id or body).")
     @blp.alt_response(413, **problem_doc("The request body is too large."))
+    @blp.doc(**links(202, *_STORED))
+    @blp.doc(**links(200, *_STORED))
     def post(self, data):
         """Submit an article (pasted text or HTML).
 
@@ -90,6 +98,9 @@ NO_CACHE = {"parameters": [{"in": "header", "name": "Cache-Control", "required":
 class Article(MethodView):
     @blp.response(200, ArticleSchema)
     @blp.doc(**NO_CACHE)
+    @blp.doc(**links(200, ("PUT", "/articles/{article_id}/review-status",
+                           {"article_id": BODY_ID, "header.If-Match": ETAG}),
+                     ("GET", "/claims/{claim_id}", {"claim_id": "$response.body#/claims/0/id"})))
     def get(self, article_id: int):
         """Read an article with its claims, their current flags and annotation counts.
 
@@ -125,6 +136,7 @@ class ArticleReviewStatus(MethodView):
 @blp.route(f"/{ID}/claims")
 class ArticleClaims(MethodView):
     @blp.response(200, ClaimSchema(many=True))
+    @blp.doc(**links(200, ("GET", "/claims/{claim_id}", {"claim_id": "$response.body#/0/id"})))
     def get(self, article_id: int):
         """The article's claims in reading order, with their current flags."""
         session = db_session()

@@ -4,22 +4,29 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from flask import Response, current_app, g, request, session
+from flask import Response, g, request, session
 from werkzeug.exceptions import Forbidden
 
 from service.api.problems import problem
 from service.domain.access import Principal
 from service.runtime import db_session, runtime, writer_unit
-from service.services.accounts import principal_for, record_token_use, resolve_token
+from service.services import accounts
+from service.services.accounts import record_token_use, resolve_token
 from service.storage.accounts import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 # Endpoints anyone may call: what a load balancer, a monitor or a would-be user needs before logging in.
 PUBLIC_ENDPOINTS = frozenset({"system.Health", "system.Version", "accounts.Login"})
 # POSTs that change nothing: flagging text without storing it is a read.
-READ_ONLY_POSTS = frozenset({"system.FlagText", "accounts.Logout"})
+READ_ONLY_POSTS = frozenset({"flags.FlagText", "accounts.Logout"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -36,51 +43,49 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
-def _password_mark(user: User) -> str:
-    """Binds a browser session to the password it was opened with: changing the password (desk, API or
-    CLI) ends every other session of that user. Keyed with the app's secret, since the signed session
-    cookie is readable by its holder."""
-    key = current_app.secret_key
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, user.password_hash.encode(), "sha256").hexdigest()[:32]
-
-
 def log_in(user: User) -> None:
+    """Open a server-side session for `user`: the cookie carries its secret, the database its digest."""
     session.clear()  # a fresh session on every login: no fixation
-    session["user_id"] = user.id
-    session["password_mark"] = _password_mark(user)
+    session["sid"] = accounts.open_session(db_session(), user)
     session.permanent = True
     csrf_token()
 
 
-def keep_session_after_password_change(user: User) -> None:
-    """The session that changed the password stays logged in (with the same CSRF token); others end."""
-    if session.get("user_id") == user.id:
-        session["password_mark"] = _password_mark(user)
+def session_secret() -> str | None:
+    """This browser session's secret (None without one), e.g. to keep it through a password change."""
+    return session.get("sid")
 
 
 def log_out() -> None:
+    """End this browser session in the database, not only in this browser: a copy of the cookie is
+    refused from now on. The user's other sessions (another browser, a phone) stay logged in."""
+    secret = session_secret()
+    if secret:
+        accounts.end_session(db_session(), secret)
     session.clear()
 
 
 def principal_from_session() -> Principal | None:
-    """The logged-in user of this browser session; a deleted or disabled account, or a password changed
-    since the session began, logs it out."""
-    user_id = session.get("user_id")
-    if user_id is None:
-        return None
-    user = db_session().get(User, user_id)
-    if user is None or user.disabled \
-            or not hmac.compare_digest(session.get("password_mark", ""), _password_mark(user)):
+    """The logged-in user of this browser session; a session logged out, ended by a password change or
+    unused too long, or of a deleted or disabled account, logs the browser out."""
+    secret = session_secret()
+    if not secret:
+        return None  # not logged in (a cookie from before sessions were kept server-side is not either)
+    principal = accounts.resolve_session(db_session(), secret, _in_writer(accounts.record_session_use))
+    if principal is None:
         session.clear()
-        return None
-    return principal_for(user)
+    return principal
 
 
-def _record_use(token_id: int, moment) -> None:
-    # In a unit of its own: the request's session may be a reader, which cannot write.
-    with writer_unit() as session:
-        record_token_use(session, token_id, moment)
+def _in_writer(record: Callable[[Session, int, datetime], None]) -> Callable[[int, datetime], None]:
+    """`record` (a token's or a browser session's use) in a unit of its own: the request's session may be
+    a reader, which cannot write."""
+
+    def run(row_id: int, moment: datetime) -> None:
+        with writer_unit() as writer:
+            record(writer, row_id, moment)
+
+    return run
 
 
 def authenticate() -> Response | None:
@@ -93,7 +98,8 @@ def authenticate() -> Response | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return unauthorized("Send an API token as `Authorization: Bearer <token>`.")
-        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache, _record_use)
+        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache,
+                                    _in_writer(record_token_use))
         if g.principal is None:
             log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
             return unauthorized("The token is unknown, revoked or expired.")

@@ -10,6 +10,7 @@ from marshmallow import RAISE
 from werkzeug.exceptions import UnsupportedMediaType
 
 from service.api import auth
+from service.api.links import BODY_ID, links
 from service.api.parsing import Blueprint
 from service.api.presenters import batch_view
 from service.api.problems import problem_doc
@@ -22,7 +23,11 @@ from service.services.errors import InvalidInput
 
 blp = Blueprint("batches", __name__, description="Imports and re-flags of many articles.")
 
-ID = "<int(max=2147483647):batch_id>"
+ID = "<id:batch_id>"
+# A new batch (an import or a re-flag): its progress, its cancelling and its export.
+_STARTED = links(202, ("GET", "/batches/{batch_id}", {"batch_id": BODY_ID}),
+                 ("POST", "/batches/{batch_id}/cancel", {"batch_id": BODY_ID}),
+                 ("GET", "/exports", {"query.batch": BODY_ID}))
 NDJSON = "application/x-ndjson"
 MULTIPART = "multipart/form-data"
 
@@ -56,6 +61,7 @@ def _upload() -> BinaryIO:
 class Batches(MethodView):
     @blp.arguments(PageArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, BatchPageSchema)
+    @blp.doc(**links(200, ("GET", "/batches/{batch_id}", {"batch_id": "$response.body#/items/0/id"})))
     def get(self, args):
         """List batches, newest first, with their progress; follow `next_cursor` for the next page."""
         page = service.list_batches(db_session(), args["limit"], args.get("cursor"))
@@ -65,6 +71,7 @@ class Batches(MethodView):
     @blp.response(202, BatchSchema, description="Read, stored and queued for flagging.")
     @blp.alt_response(413, **problem_doc("Over the size limit or the line limit; what was read is kept."))
     @blp.alt_response(415, **problem_doc("Neither application/x-ndjson nor multipart/form-data."))
+    @blp.doc(**_STARTED)
     def post(self):
         """Import articles from a JSON Lines upload.
 
@@ -109,6 +116,7 @@ class CancelBatch(MethodView):
 class Reflag(MethodView):
     @blp.arguments(ReflagSchema())
     @blp.response(202, BatchSchema, description="The matching articles are queued as one batch.")
+    @blp.doc(**_STARTED)
     def post(self, data):
         """Run detection again over the articles matching a filter (the filters of `GET /articles`).
 

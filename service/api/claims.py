@@ -1,10 +1,11 @@
-"""/claims and /annotations: reviewers' verdicts, notes and evidence on single claims, with history."""
+"""/claims: single claims, their review status, their annotations and their history; the verdict scale."""
 from __future__ import annotations
 
 from flask import request, url_for
 from flask.views import MethodView
 
 from service.api import auth
+from service.api.links import BODY_ID, ETAG, links
 from service.api.parsing import Blueprint
 from service.api.presenters import claim_detail
 from service.api.problems import PROBLEM_REF
@@ -12,18 +13,15 @@ from service.runtime import db_session, runtime
 from service.schemas.annotations import (
     AnnotationCreateSchema,
     AnnotationSchema,
-    AnnotationUpdateSchema,
     ClaimDetailSchema,
     HistoryEntrySchema,
     ReviewStatusSchema,
     VerdictScaleSchema,
 )
 from service.services import annotations as service
-from service.services import history
 
 blp = Blueprint("claims", __name__, description="Claims, their annotations and their history.")
 
-MAX_ID = "int(max=2147483647)"
 IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True,
                             "schema": {"type": "string"},
                             "description": "The ETag you last read; a stale one gets 412, none 428."}],
@@ -33,8 +31,10 @@ IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": True
                 "428": {"description": "No If-Match header.", "content": PROBLEM_REF}}}
 
 
-def _present(annotation) -> dict:
-    return AnnotationSchema().dump(annotation)
+# An annotation's answers carry its ETag, which its edits need in If-Match.
+_EDITS = tuple((method, "/annotations/{annotation_id}", {"annotation_id": BODY_ID, "header.If-Match": ETAG})
+               for method in ("PATCH", "DELETE"))
+
 
 
 def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
@@ -43,16 +43,20 @@ def _claim(claim_id: int) -> tuple[dict, dict[str, str]]:
     return detail, {"ETag": service.claim_etag(claim)}
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>")
+@blp.route("/claims/<id:claim_id>")
 class Claim(MethodView):
     @blp.response(200, ClaimDetailSchema)
+    @blp.doc(**links(200, ("PUT", "/claims/{claim_id}/review-status",
+                           {"claim_id": BODY_ID, "header.If-Match": ETAG}),
+                     ("POST", "/claims/{claim_id}/annotations", {"claim_id": BODY_ID}),
+                     ("GET", "/claims/{claim_id}/history", {"claim_id": BODY_ID})))
     def get(self, claim_id: int):
         """Read a claim with its current flags, its annotations and (in `ETag`) its review version."""
         detail, headers = _claim(claim_id)
         return detail, 200, headers
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/review-status")
+@blp.route("/claims/<id:claim_id>/review-status")
 class ClaimReviewStatus(MethodView):
     @blp.arguments(ReviewStatusSchema())
     @blp.response(200, ClaimDetailSchema)
@@ -68,81 +72,32 @@ class ClaimReviewStatus(MethodView):
         return detail, 200, headers
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/history")
+@blp.route("/claims/<id:claim_id>/history")
 class ClaimHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, claim_id: int):
         """Every change to the claim's review status and to its annotations, oldest first."""
-        session = db_session()
-        service.get_claim(session, claim_id)
-        entries = history.for_claim(session, claim_id)
-        if not auth.current().can_edit_any():
-            # Reviewers don't see deleted annotations, so they don't see those annotations' records either.
-            claim = service.get_claim(session, claim_id)
-            hidden = {a.id for a in claim.annotations if a.deleted_at is not None}
-            entries = [e for e in entries if not (e.entity == "annotation" and e.entity_id in hidden)]
-        return entries
+        return service.claim_history(db_session(), auth.current(), claim_id)
 
 
-@blp.route(f"/claims/<{MAX_ID}:claim_id>/annotations")
+@blp.route("/claims/<id:claim_id>/annotations")
 class ClaimAnnotations(MethodView):
     @blp.response(200, AnnotationSchema(many=True))
+    @blp.doc(**links(200, ("GET", "/annotations/{annotation_id}", {"annotation_id": "$response.body#/0/id"})))
     def get(self, claim_id: int):
         """The claim's annotations, oldest first (editors also see deleted ones)."""
         return service.list_annotations(db_session(), auth.current(), claim_id)
 
     @blp.arguments(AnnotationCreateSchema())
     @blp.response(201, AnnotationSchema)
+    @blp.doc(**links(201, ("GET", "/annotations/{annotation_id}", {"annotation_id": BODY_ID}),
+                     ("GET", "/annotations/{annotation_id}/history", {"annotation_id": BODY_ID}), *_EDITS))
     def post(self, data, claim_id: int):
         """Annotate a claim as yourself: a verdict, a note, evidence links and optionally a span inside it."""
         annotation = service.create_annotation(db_session(), auth.current(), claim_id,
                                                service.AnnotationInput(**data))
-        return annotation, 201, {"Location": url_for("claims.Annotation", annotation_id=annotation.id),
+        return annotation, 201, {"Location": url_for("annotations.Annotation", annotation_id=annotation.id),
                                  "ETag": service.annotation_etag(annotation)}
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>")
-class Annotation(MethodView):
-    @blp.response(200, AnnotationSchema)
-    def get(self, annotation_id: int):
-        """Read one annotation; its `ETag` is what PATCH and DELETE need in If-Match."""
-        annotation = service.get_annotation(db_session(), auth.current(), annotation_id)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.arguments(AnnotationUpdateSchema())
-    @blp.response(200, AnnotationSchema)
-    @blp.doc(**IF_MATCH)
-    def patch(self, changes, annotation_id: int):
-        """Change an annotation (yours, or any as an editor); fields left out stay as they are."""
-        annotation = service.update_annotation(db_session(), auth.current(), annotation_id, changes,
-                                               request.headers.get("If-Match"), _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-    @blp.response(204)
-    @blp.doc(**IF_MATCH)
-    def delete(self, annotation_id: int):
-        """Delete an annotation (yours, or any as an editor); an editor can restore it."""
-        service.delete_annotation(db_session(), auth.current(), annotation_id,
-                                  request.headers.get("If-Match"), _present)
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/restore")
-class AnnotationRestore(MethodView):
-    @blp.response(200, AnnotationSchema)
-    def post(self, annotation_id: int):
-        """Undo the deletion of an annotation (editors)."""
-        annotation = service.restore_annotation(db_session(), auth.current(), annotation_id, _present)
-        return annotation, 200, {"ETag": service.annotation_etag(annotation)}
-
-
-@blp.route(f"/annotations/<{MAX_ID}:annotation_id>/history")
-class AnnotationHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, annotation_id: int):
-        """Every change to the annotation: who, when, before and after."""
-        session = db_session()
-        service.get_annotation(session, auth.current(), annotation_id)
-        return history.for_entity(session, "annotation", annotation_id)
 
 
 @blp.route("/verdicts")

@@ -36,7 +36,7 @@ def _download(format_name: str, scope: service.ExportScope) -> Response:
     return response
 
 
-@blp.route("/articles/<int(max=2147483647):article_id>/export")
+@blp.route("/articles/<id:article_id>/export")
 class ArticleExport(MethodView):
     @blp.arguments(ArticleExportQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, _LINES, content_type=service.NDJSON, headers=_DOWNLOAD,

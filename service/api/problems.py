@@ -42,6 +42,14 @@ class ClaimdeskApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def init_app(self, app, *, spec_kwargs=None) -> None:
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # Every operation needs an API token or a browser session; the public few say `security: []`.
+        self.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+        self.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie",
+                                                         "name": app.config["SESSION_COOKIE_NAME"]})
+        self.spec.options["security"] = [{"token": []}, {"session": []}]
+
     def _register_responses(self) -> None:
         """flask-smorest documents its error responses as application/json; ours are problem+json."""
         content_type, self.DEFAULT_RESPONSE_CONTENT_TYPE = self.DEFAULT_RESPONSE_CONTENT_TYPE, PROBLEM_JSON

@@ -1,4 +1,4 @@
-"""/health, /version and /flag: the service's own state, and detection without storage."""
+"""/health and /version: the service's own state."""
 from __future__ import annotations
 
 from functools import cache
@@ -7,16 +7,13 @@ from importlib.metadata import PackageNotFoundError, version
 from flask.views import MethodView
 
 from service.api.parsing import Blueprint
-from service.api.problems import PROBLEM_JSON, problem, problem_doc
-from service.extensions import limiter
+from service.api.problems import PROBLEM_JSON, problem
 from service.runtime import runtime
-from service.schemas.articles import FlagTextResultSchema, FlagTextSchema
 from service.schemas.system import HealthProblemSchema, HealthSchema, VersionSchema
 from service.services.detector import DETECTOR_VERSION
 from service.services.health import check_broker, check_database
-from service.services.on_demand import flag_text
 
-blp = Blueprint("system", __name__, description="Health, version and synchronous flagging.")
+blp = Blueprint("system", __name__, description="Health and version.")
 
 
 @cache  # reading the installed metadata parses a file: 0.5 ms a call, and it cannot change while running
@@ -30,6 +27,7 @@ def package_version() -> str:
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(security=[])
     @blp.alt_response(503, schema=HealthProblemSchema, content_type=PROBLEM_JSON,
                       description="The database or the broker is unreachable.")
     def get(self):
@@ -47,28 +45,7 @@ class Health(MethodView):
 @blp.route("/version")
 class Version(MethodView):
     @blp.response(200, VersionSchema)
+    @blp.doc(security=[])
     def get(self):
         """The service's and the detector's versions."""
         return {"version": package_version(), "api": "v1", "detector_version": DETECTOR_VERSION}
-
-
-def _flag_rate_limit() -> str:
-    return runtime().settings.flag_rate_limit
-
-
-@blp.route("/flag")
-class FlagText(MethodView):
-    # Detection runs in this web process while the client waits: each address gets a share of it.
-    decorators = [limiter.limit(_flag_rate_limit, methods=["POST"])]
-
-    @blp.arguments(FlagTextSchema())
-    @blp.response(200, FlagTextResultSchema)
-    @blp.alt_response(413, **problem_doc("The text is longer than the service flags in one request."))
-    @blp.alt_response(429, **problem_doc("Too many texts from this address; see `Retry-After`."))
-    def post(self, data):
-        """Flag a text synchronously and store nothing (for editors' plugins).
-
-        Offsets index the text exactly as sent.
-        """
-        flags = flag_text(data["text"], runtime().settings.max_flag_chars)
-        return {"detector_version": DETECTOR_VERSION, "flags": flags}

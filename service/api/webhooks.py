@@ -6,6 +6,7 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from service.api import auth
+from service.api.links import BODY_ID, links
 from service.api.parsing import Blueprint
 from service.runtime import db_session, runtime
 from service.schemas.common import PageArgsSchema
@@ -22,7 +23,7 @@ from service.services import webhooks as service
 blp = Blueprint("webhooks", __name__, description=(
     "Webhooks: signed POSTs to your URL when articles are flagged, annotations change or batches finish."))
 
-ID = "<int(max=2147483647):webhook_id>"
+ID = "<id:webhook_id>"
 ADMINS_ONLY = "Only admins manage webhooks."
 
 
@@ -40,6 +41,10 @@ class Webhooks(MethodView):
 
     @blp.arguments(WebhookCreateSchema())
     @blp.response(201, NewWebhookSchema)
+    @blp.doc(**links(201, *((method, path, {"webhook_id": BODY_ID}) for method, path in (
+        ("GET", "/webhooks/{webhook_id}"), ("PATCH", "/webhooks/{webhook_id}"),
+        ("DELETE", "/webhooks/{webhook_id}"), ("GET", "/webhooks/{webhook_id}/deliveries"),
+        ("POST", "/webhooks/{webhook_id}/ping")))))
     def post(self, data):
         """Register a webhook (admins).
 

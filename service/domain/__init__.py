@@ -46,5 +46,3 @@ DEFAULT_VERDICTS: tuple[str, ...] = (
     "opinion",
     "needs-context",
 )
-
-CLAIM_ROLES: tuple[str, ...] = ("headline", "standfirst", "body")

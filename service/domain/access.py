@@ -63,3 +63,25 @@ class Principal:
     def can_edit_any(self) -> bool:
         """Review statuses, deleting articles, undoing deletes: editors' work."""
         return self.can_write() and self.at_least(Role.EDITOR)
+
+
+# The rules that are not one scope or role check: every caller (API, desk, services) asks these.
+
+def may_see_deleted(principal: Principal) -> bool:
+    """Deleted annotations, and their history, exist for editors (who can restore them) and no one else."""
+    return principal.can_edit_any()
+
+
+def may_read_user(principal: Principal, user_id: int) -> bool:
+    """Admins read any account; everyone else only their own."""
+    return principal.can_administer() or principal.user_id == user_id
+
+
+def token_owner(principal: Principal) -> int | None:
+    """Whose tokens the caller may see: anyone's (None) for an admin, otherwise only their own."""
+    return None if principal.can_administer() else principal.user_id
+
+
+def demotes_self(principal: Principal, user_id: int, role: str | None, disabled: bool | None) -> bool:
+    """An admin demoting or disabling their own account (refused: it could leave no admin at all)."""
+    return user_id == principal.user_id and (bool(disabled) or (role is not None and role != Role.ADMIN))

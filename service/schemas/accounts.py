@@ -4,26 +4,34 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.domain.access import Role, Scope
-from service.schemas.common import Text, aware_datetime
+from service.schemas.common import String, Text, aware_datetime, record_id
+from service.services.accounts import (
+    MAX_PASSWORD,
+    MAX_TOKEN_NAME,
+    MAX_USERNAME,
+    MIN_PASSWORD,
+    USERNAME_PATTERN,
+    USERNAME_RULE,
+)
 
-_USERNAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$",
-                            error="1-80 letters, digits, '.', '_', '@' or '-'.")
+_USERNAME = validate.Regexp(f"^{USERNAME_PATTERN}$", error=USERNAME_RULE)
+_NEW_PASSWORD = validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD)
 
 
 class LoginSchema(Schema):
-    username = Text(required=True, validate=validate.Length(min=1, max=80))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
+    username = Text(required=True, validate=validate.Length(min=1, max=MAX_USERNAME))
+    password = String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD), load_only=True)
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1000), load_only=True)
-    new_password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True,
-                                 metadata={"description": "At least 12 characters."})
+    current_password = String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD), load_only=True)
+    new_password = String(required=True, validate=_NEW_PASSWORD, load_only=True,
+                          metadata={"description": f"At least {MIN_PASSWORD} characters."})
 
 
 class UserCreateSchema(Schema):
-    username = Text(required=True, validate=_USERNAME)
-    password = fields.String(required=True, validate=validate.Length(min=12, max=1000), load_only=True)
+    username = Text(required=True, validate=[validate.Length(max=MAX_USERNAME), _USERNAME])
+    password = String(required=True, validate=_NEW_PASSWORD, load_only=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
 
 
@@ -48,17 +56,15 @@ class MeSchema(UserSchema):
 
 
 class TokenCreateSchema(Schema):
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=MAX_TOKEN_NAME))
     scopes = fields.List(fields.String(validate=validate.OneOf([s.value for s in Scope])),
                          required=True, validate=validate.Length(min=1, max=3))
     expires_at = aware_datetime(load_default=None)
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: make the token for another user."})
+    user_id = record_id(metadata={"description": "Admins only: make the token for another user."})
 
 
 class TokenQueryArgsSchema(Schema):
-    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "Admins only: that user's tokens."})
+    user_id = record_id(metadata={"description": "Admins only: that user's tokens."})
 
 
 class TokenSchema(Schema):

@@ -40,7 +40,8 @@ class SelectorSchema(Schema):
 
 
 class AnnotationUpdateSchema(Schema):
-    verdict = Text(allow_none=True, validate=_known_verdict,
+    # The length too: CLAIMDESK_VERDICTS may name a verdict longer than the column holds.
+    verdict = Text(allow_none=True, validate=[validate.Length(max=64), _known_verdict],
                    metadata={"description": "One of the configured verdict scale (GET /verdicts)."})
     note = Text(allow_none=True, validate=validate.Length(max=MAX_NOTE))
     evidence = fields.List(fields.Nested(EvidenceSchema), allow_none=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.domain import ArticleStatus, flag_kinds
-from service.schemas.common import PageArgsSchema, Text, aware_datetime
+from service.schemas.common import PageArgsSchema, Text, aware_datetime, record_id
 
 _URL = validate.URL(schemes={"http", "https"}, require_tld=False)
 
@@ -57,7 +57,7 @@ class ArticleQueryArgsSchema(ArticleFilterSchema, PageArgsSchema):
 class FlagQueryArgsSchema(PageArgsSchema):
     kind = flag_kind()
     subtype = flag_subtype()
-    article = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    article = record_id()
 
 
 class FlagTextSchema(Schema):

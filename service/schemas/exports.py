@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.domain import ArticleStatus
-from service.schemas.common import aware_datetime
+from service.schemas.common import aware_datetime, record_id
 from service.services.exports import FORMATS
 
 
@@ -19,8 +19,7 @@ class ExportQueryArgsSchema(ArticleExportQueryArgsSchema):
     since = aware_datetime(metadata={"description": "Articles created at or after this moment."})
     until = aware_datetime(metadata={"description": "Articles created before this moment."})
     status = fields.String(validate=validate.OneOf([s.value for s in ArticleStatus]))
-    batch = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
-                           metadata={"description": "Articles the batch last queued."})
+    batch = record_id(metadata={"description": "Articles the batch last queued."})
 
     @validates_schema
     def _ordered(self, data, **kwargs):

@@ -1,4 +1,5 @@
-"""Users, passwords and API tokens: creating them, checking them and turning them into a Principal."""
+"""Users, passwords, browser sessions and API tokens: creating them, checking them and turning them into
+a Principal."""
 from __future__ import annotations
 
 import hashlib
@@ -7,17 +8,17 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.domain.access import ROLE_SCOPES, Principal, Role, Scope
-from service.services.errors import InvalidInput, NotFound
+from service.domain.access import ROLE_SCOPES, Principal, Role, Scope, demotes_self
+from service.services.errors import Conflict, InvalidInput, NotFound
 from service.services.token_cache import TokenCache
-from service.storage.accounts import ApiToken, User
+from service.storage.accounts import ApiToken, BrowserSession, User
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +26,17 @@ TOKEN_PREFIX = "cd_"
 MIN_PASSWORD = 12
 # An upper bound too: scrypt over a megabyte "password" is a cheap way to burn a server's CPU.
 MAX_PASSWORD = 1000
+MAX_USERNAME = 80
+MAX_TOKEN_NAME = 200
 FIRST_ADMIN = "admin"
-# The same rule as the API's UserCreateSchema, so the CLI cannot create a name the API would refuse.
-_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,79}")
+# The API's schemas, the desk and the CLI all check usernames against this one rule.
+USERNAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{MAX_USERNAME - 1}}}"
+USERNAME_RULE = f"1-{MAX_USERNAME} letters, digits, '.', '_', '@' or '-'."
+_USERNAME = re.compile(USERNAME_PATTERN)
 # Checked against when a username is unknown, so a login takes as long whether or not the user exists.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+# A browser session unused this long has ended (the cookie's own lifetime is the same).
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 def hash_password(password: str) -> str:
@@ -48,9 +55,9 @@ def _check_new_password(password: str) -> None:
 def check_new_username(session: Session, username: str) -> None:
     """Raise InvalidInput unless `username` is well formed and free (names compare case-insensitively)."""
     if not _USERNAME.fullmatch(username):
-        raise InvalidInput(f"The username {username!r} is not allowed: use 1-80 letters, digits, "
+        raise InvalidInput(f"The username {username!r} is not allowed: use 1-{MAX_USERNAME} letters, digits, "
                            "'.', '_', '@' or '-', starting with a letter or digit.",
-                           {"username": ["1-80 letters, digits, '.', '_', '@' or '-'."]})
+                           {"username": [USERNAME_RULE]})
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise InvalidInput(f"The username {username!r} is taken.", {"username": ["Already taken."]})
 
@@ -86,32 +93,121 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def _keep_an_enabled_admin(session: Session, user: User) -> None:
+    """Refuse to demote or disable the last enabled admin: nobody could manage users any more but from the
+    command line. The enabled admins' rows are locked (PostgreSQL) and read afresh, so two admins
+    disabling each other at the same moment cannot both succeed."""
+    admins = session.scalars(select(User.id).where(User.role == Role.ADMIN, User.disabled.is_(False))
+                             .order_by(User.id).with_for_update()).all()
+    if admins == [user.id]:
+        refusal = Conflict(f"{user.username} is the last enabled admin: make another admin first.")
+        session.rollback()  # releases the locks
+        raise refusal
+
+
 def set_role(session: Session, user: User, role: Role) -> User:
+    if Role(role) != Role.ADMIN:
+        _keep_an_enabled_admin(session, user)
     user.role = Role(role)
     session.commit()
     return user
 
 
 def set_disabled(session: Session, user: User, disabled: bool) -> User:
+    """Disabling ends the user's browser sessions too: enabling the account again does not revive them."""
+    if disabled:
+        _keep_an_enabled_admin(session, user)
     user.disabled = disabled
+    if disabled:
+        session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id))
     session.commit()
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> User:
+def update_user(session: Session, principal: Principal, user: User, role: str | None = None,
+                disabled: bool | None = None) -> User:
+    """An admin changing a user's role or disabling them; never their own demotion."""
+    if demotes_self(principal, user.id, role, disabled):
+        raise Conflict("Admins cannot demote or disable themselves.")
+    if role is not None:
+        set_role(session, user, Role(role))
+    if disabled is not None:
+        set_disabled(session, user, disabled)
+    return user
+
+
+def set_password(session: Session, user: User, password: str, keep_session: str | None = None) -> User:
+    """Replace the password and end every browser session of the user but `keep_session` (the secret of
+    the one making the change), in the same transaction: whoever had the old password is logged out."""
     _check_new_password(password)
     user.password_hash = hash_password(password)
+    ending = delete(BrowserSession).where(BrowserSession.user_id == user.id)
+    if keep_session is not None:
+        ending = ending.where(BrowserSession.secret_hash != _digest(keep_session))
+    session.execute(ending)
     session.commit()
     return user
 
 
-def change_own_password(session: Session, user_id: int, current: str, new: str) -> User:
+def change_own_password(session: Session, user_id: int, current: str, new: str,
+                        keep_session: str | None = None) -> User:
     """A user replacing their own password: only with the current one (a stolen session or token alone
     must not be enough to lock the owner out)."""
     user = get_user(session, user_id)
     if not check_password_hash(user.password_hash, current[:MAX_PASSWORD]):
         raise InvalidInput("The current password is wrong.", {"current_password": ["Wrong password."]})
-    return set_password(session, user, new)
+    return set_password(session, user, new, keep_session)
+
+
+def open_session(session: Session, user: User) -> str:
+    """A new browser session for `user`; returns the secret the cookie holds (stored only as a digest).
+    The user's sessions that have ended by age are cleared out on the way."""
+    now = datetime.now(UTC)
+    session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id,
+                                                 BrowserSession.last_seen_at <= now - SESSION_LIFETIME))
+    secret = secrets.token_urlsafe(32)
+    session.add(BrowserSession(user_id=user.id, secret_hash=_digest(secret), created_at=now,
+                               last_seen_at=now))
+    session.commit()
+    return secret
+
+
+# Every request with a session cookie runs it: the session and its user in one row.
+_SESSION_LOOKUP = (
+    select(BrowserSession.id, BrowserSession.last_seen_at, User.id.label("user_id"), User.username, User.role,
+           User.disabled)
+    .join(User, User.id == BrowserSession.user_id)
+    .where(BrowserSession.secret_hash == bindparam("digest"))
+)
+_SESSION_SEEN = update(BrowserSession).where(BrowserSession.id == bindparam("session_id")) \
+    .values(last_seen_at=bindparam("now"))
+
+
+def record_session_use(session: Session, session_id: int, moment: datetime) -> None:
+    session.connection().execute(_SESSION_SEEN, {"session_id": session_id, "now": moment})
+
+
+def resolve_session(session: Session, secret: str,
+                    record_use: Callable[[int, datetime], None] | None = None) -> Principal | None:
+    """The user of a live browser session, or None once it was logged out, ended by a password change,
+    unused for SESSION_LIFETIME, or its user disabled or deleted. Read from the database on every request
+    (never cached), so a logout ends the session in every web process at once. The use is recorded as in
+    `resolve_token`."""
+    now = datetime.now(UTC)
+    row = session.connection().execute(_SESSION_LOOKUP, {"digest": _digest(secret)}).first()
+    if row is None or row.disabled or row.last_seen_at <= now - SESSION_LIFETIME:
+        return None
+    # Once a minute, not on every request: the lifetime runs from the last use, give or take that minute.
+    if (now - row.last_seen_at).total_seconds() > 60:
+        (record_use or partial(record_session_use, session))(row.id, now)
+    role = Role(row.role)
+    return Principal(row.user_id, row.username, role, ROLE_SCOPES[role])
+
+
+def end_session(session: Session, secret: str) -> None:
+    """Log out: the session's row goes, so the cookie (or any copy of it) is worth nothing from now on."""
+    session.execute(delete(BrowserSession).where(BrowserSession.secret_hash == _digest(secret)))
+    session.commit()
 
 
 def count_users(session: Session) -> int:
@@ -158,8 +254,9 @@ def create_token(session: Session, user: User, name: str, scopes: list[str],
                  expires_at: datetime | None) -> tuple[ApiToken, str]:
     """A new token and its secret; the secret is returned this once and stored only as a digest."""
     name = name.strip()
-    if not 1 <= len(name) <= 200:
-        raise InvalidInput("A token needs a name of 1-200 characters.", {"name": ["1-200 characters."]})
+    if not 1 <= len(name) <= MAX_TOKEN_NAME:
+        raise InvalidInput(f"A token needs a name of 1-{MAX_TOKEN_NAME} characters.",
+                           {"name": [f"1-{MAX_TOKEN_NAME} characters."]})
     if not scopes:
         raise InvalidInput("A token needs at least one scope.", {"scopes": ["At least one scope."]})
     try:
@@ -192,7 +289,7 @@ _TOKEN_LOOKUP = (
 
 
 def record_token_use(session: Session, token_id: int, moment: datetime) -> None:
-    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=moment))
+    session.get_one(ApiToken, token_id).last_used_at = moment
 
 
 def resolve_token(session: Session, secret: str, cache: TokenCache | None = None,

@@ -14,7 +14,7 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.domain.access import Principal, ReviewStatus
+from service.domain.access import Principal, ReviewStatus, may_see_deleted
 from service.services import history, webhooks
 from service.services.errors import (
     Forbidden,
@@ -23,6 +23,7 @@ from service.services.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from service.storage.history import HistoryEntry
 from service.storage.models import Annotation, Article, Claim, utcnow
 
 EDITABLE = ("verdict", "note", "evidence", "selector")
@@ -78,7 +79,7 @@ def get_claim(session: Session, claim_id: int) -> Claim:
 
 def visible_annotations(claim: Claim, principal: Principal) -> list[Annotation]:
     """Deleted annotations stay visible to editors, who can restore them, and to no one else."""
-    return [a for a in claim.annotations if a.deleted_at is None or principal.can_edit_any()]
+    return [a for a in claim.annotations if a.deleted_at is None or may_see_deleted(principal)]
 
 
 def check_selector(claim: Claim, selector: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -149,13 +150,30 @@ def _count(session: Session, claim_id: int, change: int) -> None:
 
 def get_annotation(session: Session, principal: Principal, annotation_id: int) -> Annotation:
     annotation = session.get(Annotation, annotation_id)
-    if annotation is None or (annotation.deleted_at is not None and not principal.can_edit_any()):
+    if annotation is None or (annotation.deleted_at is not None and not may_see_deleted(principal)):
         raise NotFound(f"There is no annotation {annotation_id}.")
     return annotation
 
 
 def list_annotations(session: Session, principal: Principal, claim_id: int) -> list[Annotation]:
     return visible_annotations(get_claim(session, claim_id), principal)
+
+
+def claim_history(session: Session, principal: Principal, claim_id: int) -> list[HistoryEntry]:
+    """The claim's history as the caller may see it: a deleted annotation's records only for those who
+    see the annotation."""
+    claim = get_claim(session, claim_id)
+    entries = history.for_claim(session, claim_id)
+    if may_see_deleted(principal):
+        return entries
+    hidden = {a.id for a in claim.annotations if a.deleted_at is not None}
+    return [e for e in entries if not (e.entity == "annotation" and e.entity_id in hidden)]
+
+
+def annotation_history(session: Session, principal: Principal, annotation_id: int) -> list[HistoryEntry]:
+    """Every change to an annotation the caller may see."""
+    get_annotation(session, principal, annotation_id)
+    return history.for_entity(session, "annotation", annotation_id)
 
 
 def _editable(session: Session, principal: Principal, annotation_id: int, if_match: str | None,

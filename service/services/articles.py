@@ -72,10 +72,26 @@ class CleanedArticle:
         return self.values["external_id"]
 
 
+# A headline found in the text may be any length, the column is not.
+MAX_TITLE = Article.__table__.c.title.type.length
+
+
+def fit_title(title: str | None, limit: int = MAX_TITLE) -> str | None:
+    """The title cut to `limit` characters at a word boundary, with an ellipsis; whole if it fits."""
+    if title is None or len(title) <= limit:
+        return title
+    cut = title[:limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # a word boundary, unless that would throw away most of the title
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
 def clean_submission(submission: Submission, max_chars: int, batch_id: int | None = None) -> CleanedArticle:
     """Clean the submission into the column values of a new, `queued` article and of its claims.
 
-    Raises InvalidInput when nothing is left once cleaned, or the text is over `max_chars`.
+    A title taken from the text is cut to fit its column (the claims keep the whole headline). Raises
+    InvalidInput when nothing is left once cleaned, or the text is over `max_chars`.
     """
     cleaned, source_format = clean_article(submission.html, submission.body, submission.url, submission.title)
     field = "html" if source_format == "html" else "body"
@@ -87,7 +103,8 @@ def clean_submission(submission: Submission, max_chars: int, batch_id: int | Non
                            {field: [f"Longer than {max_chars} characters."]})
     title = submission.title or cleaned.title
     values = {
-        "external_id": submission.external_id, "body_hash": body_hash(cleaned.body), "title": title,
+        "external_id": submission.external_id, "body_hash": body_hash(cleaned.body),
+        "title": fit_title(title),
         "body": cleaned.body, "url": submission.url, "outlet": submission.outlet, "author": submission.author,
         "published_at": submission.published_at, "language": submission.language,
         "source_format": source_format, "status": ArticleStatus.QUEUED, "status_reason": None,

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from marshmallow import ValidationError
 from sqlalchemy import exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from service.domain import BATCH_CANCELLED, ArticleStatus, BatchKind, BatchStatus
@@ -23,7 +23,6 @@ from service.services.articles import (
     Submission,
     clean_submission,
     filter_articles,
-    submit_article,
 )
 from service.services.errors import InvalidInput, NotFound, ServiceError
 from service.services.pagination import Page, newest_first
@@ -41,6 +40,9 @@ TASK_SIZE = 50
 # Only the first problems are kept line by line; `error_count` still counts them all.
 MAX_RECORDED_ERRORS = 1000
 MAX_PROBLEM_CHARS = 500
+# What a line the database refused says, in place of the driver's message (SQL and values, logged instead).
+REFUSED = ("could not be stored: the database refused one of its values (a date or a number out of range, "
+           "or a text too long for its field); the other lines were imported")
 
 
 class BatchTooLarge(ServiceError):
@@ -137,6 +139,13 @@ def _read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, by
             yield number, raw, size
 
 
+def _refused(exc: SQLAlchemyError) -> bool:
+    """The database (or the driver, or a column type) refused the values of a statement, as opposed to
+    being unreachable or broken: an INSERT of other rows would go through."""
+    return (isinstance(exc, StatementError) and not getattr(exc, "connection_invalidated", False)
+            and not isinstance(exc, OperationalError | InterfaceError | InternalError))
+
+
 def _parse_line(raw: bytes) -> Submission | str:
     """The submission on a line, or the problem with it."""
     try:
@@ -161,8 +170,10 @@ class _Import:
         self.number = self.lines = self.duplicates = self.error_count = self.bytes = 0
         self.errors: list[dict] = []
         self.pending: list[tuple[int, Submission, CleanedArticle]] = []
-        # External ids and body hashes of the chunk, so a line repeating an earlier one is a duplicate.
-        self.pending_keys: set[str] = set()
+        # External ids and body hashes of the chunk, so a line repeating an earlier one is a duplicate;
+        # apart, since an external id may be any text, a body hash's 64 hex digits included.
+        self.pending_external_ids: set[str] = set()
+        self.pending_hashes: set[str] = set()
         self.broker_up = True
         self.cancelled = False
         self.too_large: BatchTooLarge | None = None
@@ -200,7 +211,7 @@ class _Import:
 
     def add(self, number: int, submission: Submission) -> None:
         """Clean the line's article into the chunk; the database is asked about duplicates once per chunk."""
-        if submission.external_id and submission.external_id in self.pending_keys:
+        if submission.external_id and submission.external_id in self.pending_external_ids:
             self.duplicates += 1
             return
         try:
@@ -212,12 +223,12 @@ class _Import:
             log.exception("line %s of batch %s could not be processed", number, self.batch.id)
             self.problem(number, f"could not be processed ({type(exc).__name__})")
             return
-        if article.body_hash in self.pending_keys:  # the same text twice in one chunk
+        if article.body_hash in self.pending_hashes:  # the same text twice in one chunk
             self.duplicates += 1
             return
-        self.pending_keys.add(article.body_hash)
+        self.pending_hashes.add(article.body_hash)
         if submission.external_id:
-            self.pending_keys.add(submission.external_id)
+            self.pending_external_ids.add(submission.external_id)
         self.pending.append((number, submission, article))
 
     def drop_stored(self) -> None:
@@ -227,33 +238,54 @@ class _Import:
         condition = Article.body_hash.in_(hashes)
         if external_ids:
             condition = or_(condition, Article.external_id.in_(external_ids))
-        stored: set[str] = set()
-        for external_id, digest in self.session.execute(
-                select(Article.external_id, Article.body_hash).where(condition)):
-            stored.update((external_id, digest))
-        stored.discard(None)
-        if stored:
+        rows = self.session.execute(select(Article.external_id, Article.body_hash).where(condition)).all()
+        if rows:
+            stored_external_ids = {external_id for external_id, _ in rows if external_id is not None}
+            stored_hashes = {digest for _, digest in rows}
             kept = [p for p in self.pending
-                    if p[2].body_hash not in stored and p[2].external_id not in stored]
+                    if p[2].body_hash not in stored_hashes and p[2].external_id not in stored_external_ids]
             self.duplicates += len(self.pending) - len(kept)
             self.pending = kept
 
-    def one_by_one(self, extra: list[tuple[int, Submission]]) -> None:
-        """Redo the chunk an article at a time: a concurrent writer stored one of its articles first."""
+    def stored_already(self, article: CleanedArticle) -> bool:
+        condition = Article.body_hash == article.body_hash
+        if article.external_id:
+            condition = or_(condition, Article.external_id == article.external_id)
+        return self.session.scalar(select(Article.id).where(condition).limit(1)) is not None
+
+    def lock(self) -> None:
+        """Lock the batch's row and see whether it was cancelled: the lock orders the commit that follows
+        against a concurrent cancel, which then sees the articles committed."""
+        status = self.session.scalar(select(Batch.status).where(Batch.id == self.batch.id).with_for_update())
+        self.cancelled = status == BatchStatus.CANCELLED
+
+    def one_by_one(self) -> list[int]:
+        """Store the chunk an article at a time, once the database refused it whole; their ids.
+
+        Each article in a transaction of its own, so the one at fault is its line's problem (or, when a
+        concurrent writer stored the same article first, a duplicate) and every other line is stored.
+        """
         self.session.rollback()
-        redo = [(number, submission) for number, submission, _ in self.pending] + extra
-        self.pending.clear()
-        self.pending_keys.clear()
-        for number, submission in redo:
+        ids: list[int] = []
+        for number, _, article in self.pending:
+            self.lock()
             try:
-                _, created = submit_article(self.session, self.queue, submission,
-                                            self.limits.max_article_chars, self.batch.id)
-            except InvalidInput as exc:
-                self.problem(number, exc.detail)
-            else:
-                self.duplicates += 0 if created else 1
-        self.save()
-        self.session.commit()
+                ids += self.insert([article])
+                self.save()
+                self.session.commit()
+            except SQLAlchemyError as exc:
+                if not _refused(exc):
+                    raise
+                self.session.rollback()
+                if self.stored_already(article):
+                    self.duplicates += 1
+                else:
+                    log.warning("batch %s: the database refused line %s: %s", self.batch.id, number, exc)
+                    self.problem(number, REFUSED)
+                self.lock()
+                self.save()
+                self.session.commit()
+        return ids
 
     def insert(self, articles: list[CleanedArticle]) -> list[int]:
         """The chunk's articles, then all their claims, as multi-row INSERTs (no ORM objects); their ids."""
@@ -282,23 +314,25 @@ class _Import:
         """Commit the chunk, then enqueue it; if the batch was cancelled meanwhile, fail the chunk instead.
 
         One query for the chunk's duplicates, one flush for its articles and claims (multi-row INSERTs),
-        one commit, then a message per slice of TASK_SIZE articles.
+        one commit, then a message per slice of TASK_SIZE articles. A chunk the database refuses is
+        stored line by line instead (`one_by_one`).
         """
         if self.pending:
             self.drop_stored()
-        # The row lock orders this commit against a concurrent cancel, which then sees the chunk.
-        status = self.session.scalar(select(Batch.status).where(Batch.id == self.batch.id).with_for_update())
-        self.cancelled = status == BatchStatus.CANCELLED
-        ids: list[int] = []
+        self.lock()
         try:
             ids = self.insert([article for _, _, article in self.pending])
             self.save()
             self.session.commit()
-        except IntegrityError:
-            self.one_by_one([])
-            return
+        except SQLAlchemyError as exc:
+            # A line the database refuses (a value out of its range, a concurrent writer's duplicate)
+            # must not take the chunk's other lines down with it.
+            if not _refused(exc):
+                raise
+            ids = self.one_by_one()
         self.pending.clear()
-        self.pending_keys.clear()
+        self.pending_external_ids.clear()
+        self.pending_hashes.clear()
         if self.cancelled:
             return
         for start in range(0, len(ids), TASK_SIZE):
@@ -337,11 +371,15 @@ def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: Bi
         state.commit()
     except BaseException as exc:
         # A client gone, a limit enforced by the web server, Ctrl-C: keep what was read. A database error:
-        # the chunk is lost with the transaction, and the batch says where reading stopped.
+        # the chunk is lost with the transaction, and the batch says where reading stopped, in words any
+        # reader of the batch may see (the SQL and its values go to the log).
+        reason = str(exc) or type(exc).__name__
         if isinstance(exc, SQLAlchemyError):
+            log.error("batch %s: reading stopped at line %s: %s", batch.id, state.number + 1, exc)
             session.rollback()
             state.pending.clear()
-        state.problem(state.number + 1, f"reading stopped: {exc or type(exc).__name__}")
+            reason = "the database failed; send the file again to resume"
+        state.problem(state.number + 1, f"reading stopped: {reason}")
         state.commit()
         _end_reading(session, batch)
         raise
@@ -462,7 +500,8 @@ def finish_settled(session: Session, article_ids: list[int] | None = None,
         # finished the batch reports it, so batch.finished goes out once.
         done = session.execute(update(Batch).where(Batch.id == report.batch.id,
                                                    Batch.status == BatchStatus.RUNNING)
-                               .values(status=BatchStatus.FINISHED, finished_at=report.batch.finished_at or now()))
+                               .values(status=BatchStatus.FINISHED,
+                                       finished_at=report.batch.finished_at or now()))
         if done.rowcount:
             batch = session.get(Batch, report.batch.id, populate_existing=True)
             counts = {str(status): n for status, n in (

@@ -27,6 +27,11 @@ class Forbidden(ServiceError):
     title = "Forbidden"
 
 
+class Conflict(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
 class InvalidInput(ServiceError):
     status = 422
     title = "Invalid input"

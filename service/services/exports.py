@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, exists, select, tuple_
 from sqlalchemy.orm import Session
 
-from service.services.errors import InvalidInput, NotFound
 from service.services import verdicts
+from service.services.errors import InvalidInput, NotFound
 from service.storage.models import Annotation, Article, Batch, Claim, Flag, is_current_flag
 
 # Claims read per query: large exports take few round trips, and memory is bounded by one chunk (with

@@ -7,7 +7,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import Principal
-from service.storage.accounts import HistoryEntry
+from service.storage.history import HistoryEntry
 
 _INSERT = insert(HistoryEntry.__table__)
 
@@ -20,7 +20,9 @@ def record(session: Session, principal: Principal, entity: str, entity_id: int, 
     By default the entry waits for the caller's flush (where an edit's version check also happens);
     `insert_now` writes it at once with a plain INSERT, for a caller with nothing else pending.
     """
-    entry = dict(entity=entity, entity_id=entity_id, claim_id=claim_id, action=action,
+    # Every entry names its claim or (an article's own change) its article, and goes when that goes.
+    article_id = entity_id if entity == "article" else None
+    entry = dict(entity=entity, entity_id=entity_id, claim_id=claim_id, article_id=article_id, action=action,
                  user_id=principal.user_id, username=principal.username, before=before, after=after)
     if insert_now:
         session.connection().execute(_INSERT, entry)

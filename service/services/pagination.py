@@ -10,9 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.services.errors import InvalidInput
-
-# The largest id any backend stores; a forged cursor beyond it would overflow the query parameter.
-MAX_CURSOR_ID = 2**63 - 1
+from service.storage.models import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,8 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit() or int(value) > MAX_CURSOR_ID:
+        # Past MAX_ID no cursor was ever handed out, and PostgreSQL would refuse it as an integer.
+        if prefix != "id" or not value.isdigit() or int(value) > MAX_ID:
             raise ValueError(raw)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -83,11 +83,47 @@ class Target:
     addresses: tuple[str, ...]
 
 
-def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _kind(ip: IPAddress) -> str:
     for name in ("loopback", "link_local", "multicast", "private", "reserved", "unspecified"):
         if getattr(ip, f"is_{name}"):
             return name.replace("_", "-")
     return "non-public"
+
+
+def _last_32_bits(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+
+
+# IPv6 forms that carry an IPv4 address (RFC 6052, 3056, 4380, 4291, 2765). A packet to one of them ends
+# up at, or is tunnelled towards, that IPv4 address, so `is_global` of the IPv6 form says nothing about
+# where it goes: [64:ff9b::7f00:1] is 127.0.0.1 behind a NAT64 gateway. The well-known NAT64 prefix and
+# IPv4-mapped addresses are judged by the IPv4 address inside (an IPv6-only network behind DNS64 reaches
+# every IPv4-only receiver that way); the rest are refused whatever they carry (deprecated, or the IPv4
+# address is a tunnel's end rather than the receiver, or where it sits depends on the local prefix).
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_REFUSED_V6 = (
+    (ipaddress.IPv6Network("64:ff9b:1::/48"), "a local-use NAT64"),
+    (ipaddress.IPv6Network("2002::/16"), "a 6to4"),
+    (ipaddress.IPv6Network("2001::/32"), "a Teredo"),
+    (ipaddress.IPv6Network("::ffff:0:0:0/96"), "an IPv4-translated"),
+    (ipaddress.IPv6Network("::/96"), "an IPv4-compatible"),
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries, if it is of a form that carries one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address; the server's is the relay
+    if ip in _NAT64 or any(ip in network for network, _ in _REFUSED_V6):
+        return _last_32_bits(ip)
+    return None
 
 
 class AddressPolicy:
@@ -104,10 +140,28 @@ class AddressPolicy:
                 self.hosts.add(entry.lower().rstrip("."))
         self.resolve = resolve
 
-    def _allowed(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if any(ip in network for network in self.networks):
-            return True
-        return ip.is_global and not ip.is_multicast
+    def _listed(self, ip: IPAddress) -> bool:
+        return any(ip in network for network in self.networks)
+
+    def refusal(self, ip: IPAddress) -> str | None:
+        """Why deliveries may not go to `ip` ("a loopback address"), or None when they may."""
+        if self._listed(ip):
+            return None
+        if isinstance(ip, ipaddress.IPv6Address) and not (ip.is_loopback or ip.is_unspecified):
+            inner = _embedded_ipv4(ip)
+            if inner is not None:
+                if self._listed(inner):
+                    return None
+                if ip.ipv4_mapped is not None or ip in _NAT64:
+                    reason = self.refusal(inner)
+                    form = "IPv4-mapped" if ip.ipv4_mapped is not None else "NAT64"
+                    return None if reason is None else f"the {form} form of {inner}, {reason}"
+                form = next((name for network, name in _REFUSED_V6 if ip in network), "an IPv4-embedding")
+                return f"{form} address (of {inner})"
+        # Reserved ranges count too: Python calls some of them global (e.g. IPv6's ::/8 beyond ::/96).
+        if not ip.is_global or ip.is_multicast or ip.is_reserved:
+            return f"a {_kind(ip)} address"
+        return None
 
     def check(self, url: str) -> Target:
         """Resolve the URL's host and check every address; raises Refused."""
@@ -134,11 +188,10 @@ class AddressPolicy:
         if host.lower() not in self.hosts:
             for address in addresses:
                 ip = ipaddress.ip_address(address)
-                if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-                    ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-                if not self._allowed(ip):
+                reason = self.refusal(ip)
+                if reason is not None:
                     where = f"{ip} is" if host == address else f"{host} resolves to {ip},"
-                    raise Refused(f"{where} a {_kind(ip)} address; deliveries go to public addresses only "
+                    raise Refused(f"{where} {reason}; deliveries go to public addresses only "
                                   "(CLAIMDESK_WEBHOOK_ALLOW lists exceptions)")
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return Target(parts.scheme, host, port, path, addresses)

@@ -1,17 +1,17 @@
-"""The tables for who did what: users, their API tokens and the audit history of reviews."""
+"""The tables for who may do what: users, their API tokens and browser sessions."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.storage.models import Base, JSONType, utcnow
+from service.storage.models import NEVER_REUSE_IDS, Base, JSONType, utcnow
 
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -28,6 +28,7 @@ class User(Base):
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -45,23 +46,19 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class HistoryEntry(Base):
-    """One recorded change: who, when, what it was before and after."""
+class BrowserSession(Base):
+    """A desk or API login: the cookie holds a random secret, this row its SHA-256 digest. Logging out
+    deletes the row, so a copy of the cookie is worth nothing afterwards; a password change deletes the
+    user's other rows."""
 
-    __tablename__ = "history"
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id", "id"),
-                      Index("ix_history_claim", "claim_id", "id"))
+    __tablename__ = "browser_sessions"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity: Mapped[str] = mapped_column(String(16))  # annotation | claim | article
-    entity_id: Mapped[int]
-    # The claim the change concerns, so a claim's history includes its annotations' changes; no
-    # foreign key, so the record outlives what it describes.
-    claim_id: Mapped[int | None]
-    action: Mapped[str] = mapped_column(String(16))  # create | update | delete | restore | status
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    username: Mapped[str] = mapped_column(String(80))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE", name="fk_browser_sessions_user_id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved on at most once a minute; a session unused for its lifetime has ended.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+

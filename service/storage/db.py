@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 
 def libpq_url(database_url: str) -> str:
@@ -95,19 +93,6 @@ class Database:
         self.read_engine = make_engine(url, autocommit=True, read_only=True)
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False,
                                    info={"database": self, "read_only": True})
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
-        session = self.sessionmaker()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -20,6 +20,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Every id column is an Integer: PostgreSQL's int4, whose largest value this is. An id past it names no
+# row (and PostgreSQL refuses it as a parameter), so URLs, query fields and cursors stop there.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -47,10 +50,18 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
 
 
+# Every table's table arguments end with this. Without AUTOINCREMENT, SQLite hands out max(id) + 1, so
+# deleting the newest article gave its id (and its claims' and annotations' ids) to the next one, and
+# whatever still referred to the old ids (an integration, a bookmark, the history) found the new rows.
+# PostgreSQL's sequences never go back; this is SQLite's way of the same (migration 0009).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Batch(Base):
     """An import or a re-flag; its article counts are derived from `articles.batch_id`, never stored."""
 
     __tablename__ = "batches"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
@@ -73,6 +84,7 @@ class Article(Base):
         Index("ix_articles_status", "status"),
         Index("ix_articles_outlet", "outlet"),
         Index("ix_articles_published_at", "published_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -114,7 +126,8 @@ class Article(Base):
 
 class Claim(Base):
     __tablename__ = "claims"
-    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_claims_article_position"),)
+    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_claims_article_position"),
+                      NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -143,6 +156,7 @@ class Flag(Base):
     __table_args__ = (
         Index("ix_flags_kind_subtype", "kind", "subtype"),
         Index("ix_flags_article_version", "article_id", "detector_version"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,6 +185,7 @@ def is_current_flag(flag: Any, article: Any) -> Any:
 
 class Annotation(Base):
     __tablename__ = "annotations"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)

@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.storage.models import Base, JSONType, utcnow
+from service.storage.models import NEVER_REUSE_IDS, Base, JSONType, utcnow
 
 
 class Webhook(Base):
     __tablename__ = "webhooks"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048))
@@ -40,6 +41,7 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_order", "webhook_id", "event_key", "status", "id"),
         # The sweeper: pending deliveries whose message was lost.
         Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

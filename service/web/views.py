@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
+import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +19,7 @@ from werkzeug.wrappers import Response
 from service.api import auth
 from service.domain import ArticleStatus, flag_kinds
 from service.domain.access import Principal, ReviewStatus
-from service.extensions import limiter
+from service.extensions import limiter, login_limits
 from service.runtime import db_session, runtime
 from service.schemas.annotations import AnnotationSchema
 from service.schemas.articles import ArticleQueryArgsSchema
@@ -39,7 +41,8 @@ bp.add_app_template_filter(marked, "bidi_marked")
 # Pages anyone may open; everything else sends a stranger to the login form.
 PUBLIC = frozenset({"web.login", "web.static", "web.flag_styles_css"})
 QUEUE_PAGE = 25
-MAX_USERNAME, MAX_PASSWORD = 80, 1000
+# The queue's filters that have a field in its form (the API's others may still come in a link).
+FILTER_FIELDS = ("status", "kind", "outlet", "q")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -85,6 +88,19 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         return page, error.code or 500
 
 
+@bp.errorhandler(429)
+def _too_many_attempts(error: HTTPException) -> tuple[str, int]:
+    """On the login form, the refusal goes next to the password, with how long to wait."""
+    if request.endpoint != "web.login":
+        return _error_page(error)
+    limit = limiter.current_limit
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60)) if limit else 1
+    errors = {"password": f"Too many login attempts. Try again in {minutes} minute{'s' * (minutes > 1)}."}
+    username = request.form.get("username", "").strip()[:accounts.MAX_USERNAME]
+    next_url = safe_next(request.values.get("next"))
+    return render_template("web/login.html", next_url=next_url, errors=errors, username=username), 429
+
+
 @bp.errorhandler(OperationalError)
 def _database_down_page(error: OperationalError) -> tuple[str, int, dict[str, str]]:
     log.error("database unavailable: %s", error.orig)
@@ -108,7 +124,7 @@ def flag_styles_css() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute;100 per hour", methods=["POST"])
+@login_limits
 def login() -> Response | tuple[str, int] | str:
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -121,12 +137,12 @@ def login() -> Response | tuple[str, int] | str:
     errors: dict[str, str] = {}
     if not username:
         errors["username"] = "Enter your username."
-    elif len(username) > MAX_USERNAME:
-        errors["username"] = f"Usernames have at most {MAX_USERNAME} characters."
+    elif len(username) > accounts.MAX_USERNAME:
+        errors["username"] = f"Usernames have at most {accounts.MAX_USERNAME} characters."
     if not password:
         errors["password"] = "Enter your password."
-    elif len(password) > MAX_PASSWORD:
-        errors["password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(password) > accounts.MAX_PASSWORD:
+        errors["password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     status = 422
     if not errors:
         user = accounts.authenticate(db_session(), username, password)
@@ -134,7 +150,7 @@ def login() -> Response | tuple[str, int] | str:
             auth.log_in(user)
             return redirect(next_url or url_for("web.queue"))
         # The attempted username is logged (for spotting guessing); the password never is.
-        log.warning("failed desk login for %r from %s", username[:80], request.remote_addr)
+        log.warning("failed desk login for %r from %s", username[:accounts.MAX_USERNAME], request.remote_addr)
         errors["password"] = "Wrong username or password."
         status = 401
     return render_template("web/login.html", next_url=next_url, errors=errors, username=username), status
@@ -161,18 +177,18 @@ def account() -> tuple[str, int] | str:
         errors["current_password"] = "Enter your current password."
     if len(new) < accounts.MIN_PASSWORD:
         errors["new_password"] = f"Use at least {accounts.MIN_PASSWORD} characters."
-    elif len(new) > MAX_PASSWORD:
-        errors["new_password"] = f"Passwords have at most {MAX_PASSWORD} characters."
+    elif len(new) > accounts.MAX_PASSWORD:
+        errors["new_password"] = f"Passwords have at most {accounts.MAX_PASSWORD} characters."
     elif again != new:
         errors["new_password_again"] = "This does not match the new password."
     if not errors:
         try:
-            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new)
+            user = accounts.change_own_password(db_session(), g.desk_user.user_id, current, new,
+                                                keep_session=auth.session_secret())
         except InvalidInput as problem:
             errors = {("new_password" if field == "password" else field): " ".join(messages)
                       for field, messages in (problem.errors or {}).items()} or {"new_password": str(problem)}
         else:
-            auth.keep_session_after_password_change(user)
             log.info("%s changed their password on the desk", user.username)
             return render_template("web/account.html", errors={}, changed=True)
     return render_template("web/account.html", errors=errors, changed=False), 422
@@ -204,18 +220,20 @@ def queue() -> str:
         cursor = None
         page = articles.list_articles(session, articles.ArticleFilter(**args), limit, None)
     ids = [a.id for a in page.items]
-    filters = {k: v for k, v in request.args.items() if k in ("status", "kind", "outlet", "q") and v.strip()
-               and k not in errors}
+    filters = {k: v for k, v in request.args.items() if k in FILTER_FIELDS and v.strip() and k not in errors}
+    # A filter the form has no field for (a link's published_from, say) is named in words under the form.
+    link_errors = [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items()
+                   if k not in FILTER_FIELDS and k != "cursor"]
     return render_template(
         "web/queue.html", articles=page.items, flag_counts=articles.flag_counts(session, ids),
         annotated=articles.annotated_claim_counts(session, ids), claims=desk.claim_counts(session, ids),
-        filters=filters, errors=errors, statuses=[s.value for s in ArticleStatus], kinds=flag_kinds.kind_names(),
-        outlets=desk.outlets(session), cursor=cursor,
+        filters=filters, errors=errors, link_errors=link_errors, statuses=[s.value for s in ArticleStatus],
+        kinds=flag_kinds.kind_names(), outlets=desk.outlets(session), cursor=cursor,
         next_url=url_for("web.queue", **filters, cursor=page.next_cursor) if page.next_cursor else None,
         first_url=url_for("web.queue", **filters) if cursor else None)
 
 
-@bp.get("/articles/<int(max=2147483647):article_id>")
+@bp.get("/articles/<id:article_id>")
 def article(article_id: int) -> str:
     try:
         view = desk.desk_article(db_session(), article_id)

@@ -23,18 +23,24 @@ BODY = ("Peskov said the army had suffered losses. About 60 servicemen died last
 
 
 @pytest.fixture
-def make_app(tmp_path) -> Callable[..., Flask]:
-    """Build an app from environment-style settings, the way a deployment would."""
+def make_app(tmp_path, database_env) -> Iterator[Callable[..., Flask]]:
+    """Build an app from environment-style settings, the way a deployment would, on the test's backend
+    (SQLite in the instance folder; a throwaway PostgreSQL database for tests marked both_backends)."""
+    apps: list[Flask] = []
 
     def make(env: dict[str, str] | None = None, queue: TaskQueue | None = None,
              migrate: bool = True) -> Flask:
-        settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance"), **(env or {})})
+        settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance"),
+                                      **database_env, **(env or {})})
         if migrate:
             settings.prepare_instance()
             upgrade(settings.database_url)
-        return create_app(settings, queue or RecordingQueue())
+        apps.append(create_app(settings, queue or RecordingQueue()))
+        return apps[-1]
 
-    return make
+    yield make
+    for app in apps:  # before a PostgreSQL database is dropped under the pool's connections
+        app.extensions["claimdesk"].close()
 
 
 @pytest.fixture

@@ -60,6 +60,33 @@ def test_logout_ends_the_session(anonymous, tokens):
     assert_problem(anonymous.get(f"{API}/articles"), 401)
 
 
+def _copy_of_the_cookie(app, client):
+    """Another client holding exactly the cookie `client` holds now, as a thief with a copy would."""
+    copy = app.test_client()
+    copy.set_cookie("claimdesk_session", client.get_cookie("claimdesk_session").value)
+    return copy
+
+
+def test_a_copy_of_the_cookie_taken_before_logout_is_refused_after_it(app, client, tokens):
+    claim_id = post_article(client)["claims"][0]["id"]
+    browser = app.test_client()
+    csrf = _login(browser, "rita").get_json()["csrf_token"]
+    copy = _copy_of_the_cookie(app, browser)
+    assert copy.get(f"{API}/auth/me").get_json()["username"] == "rita", "the copy works while logged in"
+    assert browser.post(f"{API}/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert_problem(copy.post(f"{API}/claims/{claim_id}/annotations", json={"note": "after logout"},
+                             headers={"X-CSRF-Token": csrf}), 401)
+    assert_problem(copy.get(f"{API}/auth/me"), 401)
+
+
+def test_logging_out_ends_only_that_session(app, tokens):
+    phone, laptop = app.test_client(), app.test_client()
+    csrf = _login(phone, "rita").get_json()["csrf_token"]
+    assert _login(laptop, "rita").status_code == 200
+    assert phone.post(f"{API}/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert laptop.get(f"{API}/auth/me").status_code == 200
+
+
 def test_usernames_are_case_insensitive_at_login(anonymous, tokens):
     assert _login(anonymous, "RITA").get_json()["username"] == "rita"
 
@@ -71,8 +98,8 @@ def test_a_wrong_username_or_password_is_401_and_sets_no_session(anonymous, toke
     problem = assert_problem(response, 401)
     # One answer for both, so a caller cannot tell which usernames exist.
     assert problem["detail"] == "Wrong username or password."
-    assert not any(c.startswith("claimdesk_session=") and "user_id" in c
-                   for c in response.headers.getlist("Set-Cookie"))
+    with anonymous.session_transaction() as session:
+        assert "sid" not in session
     assert_problem(anonymous.get(f"{API}/auth/me"), 401)
 
 
@@ -94,6 +121,7 @@ def test_a_token_caller_sees_its_scopes_and_no_csrf_token(client_as):
 def test_a_disabled_user_cannot_log_in_and_their_session_and_tokens_stop_working(app, client_as, tokens):
     browser = app.test_client()
     assert _login(browser, "rob").status_code == 200
+    copy = _copy_of_the_cookie(app, browser)
     rob_by_token = client_as("rob")
     assert rob_by_token.get(f"{API}/articles").status_code == 200
     admin = client_as("ada")
@@ -105,6 +133,8 @@ def test_a_disabled_user_cannot_log_in_and_their_session_and_tokens_stop_working
     # Enabled again, he is back (the session was ended, so he logs in anew).
     admin.patch(f"{API}/users/{_user_id(admin, 'rob')}", json={"disabled": False})
     assert rob_by_token.get(f"{API}/articles").status_code == 200
+    assert_problem(browser.get(f"{API}/articles"), 401)
+    assert_problem(copy.get(f"{API}/articles"), 401)
     assert _login(app.test_client(), "rob").status_code == 200
 
 
@@ -116,13 +146,17 @@ NEW_PASSWORD = "a much longer and brand-new passphrase"
 def test_changing_your_password_ends_your_other_sessions_but_not_this_one(app, tokens):
     here, elsewhere = app.test_client(), app.test_client()
     csrf = _login(here, "rita").get_json()["csrf_token"]
-    assert _login(elsewhere, "rita").status_code == 200
+    elsewhere_csrf = _login(elsewhere, "rita").get_json()["csrf_token"]
+    copy_of_elsewhere = _copy_of_the_cookie(app, elsewhere)
     changed = here.put(f"{API}/auth/password", headers={"X-CSRF-Token": csrf},
                        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert changed.status_code == 204 and changed.get_data() == b""
     me = here.get(f"{API}/auth/me")
     assert me.status_code == 200 and me.get_json()["csrf_token"] == csrf, "same session, same CSRF token"
     assert_problem(elsewhere.get(f"{API}/auth/me"), 401)
+    assert_problem(copy_of_elsewhere.put(f"{API}/auth/password", headers={"X-CSRF-Token": elsewhere_csrf},
+                                         json={"current_password": NEW_PASSWORD, "new_password": PASSWORD}),
+                   401)
     assert _bearer(app, tokens["rita"]).get(f"{API}/auth/me").status_code == 200, "tokens keep working"
     assert_problem(_login(app.test_client(), "rita"), 401)
     assert _login(app.test_client(), "rita", NEW_PASSWORD).status_code == 200
@@ -351,3 +385,18 @@ def test_malformed_or_unknown_credentials_are_401(app, header):
     response = client.get(f"{API}/articles", headers={"Authorization": header})
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="claimdesk"'
+
+
+def test_the_schemas_document_the_account_limits_the_services_enforce(client):
+    """One constant per limit: what the OpenAPI document states is what services.accounts checks."""
+    from service.services import accounts
+
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["Login"]["properties"]["username"]["maxLength"] == accounts.MAX_USERNAME
+    for schema, field, least in (("Login", "password", 1), ("PasswordChange", "current_password", 1),
+                                 ("PasswordChange", "new_password", accounts.MIN_PASSWORD),
+                                 ("UserCreate", "password", accounts.MIN_PASSWORD)):
+        limits = schemas[schema]["properties"][field]
+        assert (limits["minLength"], limits["maxLength"]) == (least, accounts.MAX_PASSWORD), (schema, field)
+    assert schemas["UserCreate"]["properties"]["username"]["pattern"] == f"^{accounts.USERNAME_PATTERN}$"
+    assert schemas["TokenCreate"]["properties"]["name"]["maxLength"] == accounts.MAX_TOKEN_NAME

@@ -318,3 +318,51 @@ def test_delete_removes_the_article_and_everything_on_it(client, app, session):
         assert rows(app, f"SELECT count(*) FROM {table} WHERE article_id = {article['id']}") == [(0,)]
     assert rows(app, "SELECT count(*) FROM annotations") == [(0,)]
     assert rows(app, "SELECT id FROM articles") == [(kept["id"],)]
+
+
+def test_a_deleted_articles_ids_are_never_reused_nor_its_history_shown_again(client, app):
+    """SQLite used to hand out max(id) + 1: after deleting the newest article the next one got its ids,
+    and its claims the old claims' history (a reviewer's note on a deleted article)."""
+    post_article(client, "An older story. It stays.")
+    doomed = post_article(client)
+    claim_id = doomed["claims"][0]["id"]
+    note = client.post(f"/api/v1/claims/{claim_id}/annotations", json={"note": "Not the minister."})
+    assert note.status_code == 201
+    article_url = f"/api/v1/articles/{doomed['id']}"
+    etag = client.get(article_url).headers["ETag"]
+    assert client.put(f"{article_url}/review-status", json={"status": "in-review"},
+                      headers={"If-Match": etag}).status_code == 200
+    assert client.get(f"/api/v1/claims/{claim_id}/history").get_json()
+    assert client.delete(article_url).status_code == 204
+
+    new = post_article(client, "A new story about something else. Nobody has read it yet.")
+    assert new["id"] > doomed["id"]
+    assert min(c["id"] for c in new["claims"]) > max(c["id"] for c in doomed["claims"])
+    for claim in new["claims"]:
+        assert client.get(f"/api/v1/claims/{claim['id']}/history").get_json() == []
+    first = client.post(f"/api/v1/claims/{new['claims'][0]['id']}/annotations", json={"note": "fresh"})
+    assert int(first.get_json()["id"]) > int(note.get_json()["id"])
+    assert rows(app, "SELECT count(*) FROM history WHERE username != ''") == [(1,)], \
+        "the deleted article's history went with it"
+
+
+# 25 words of 60 letters: a headline by its shape (no full stop, under 30 words), 1,524 characters long.
+LONG_HEADLINE = " ".join(f"{'Supercalifragilistic' * 3}{i:02d}" for i in range(25))
+
+
+@pytest.mark.both_backends
+def test_a_headline_too_long_for_its_column_is_cut_at_a_word_and_a_given_one_is_refused(make_app):
+    client = signed_in(make_app())
+    body = f"{LONG_HEADLINE}\n\nThe council said repairs would cost £2 million."
+    article = post_article(client, body=body)
+    assert len(article["title"]) <= 1000 and article["title"].endswith("…")
+    kept = article["title"].removesuffix("…")
+    assert LONG_HEADLINE.startswith(kept) and LONG_HEADLINE[len(kept)] == " "  # cut between two words
+    assert article["claims"][0]["text"] == LONG_HEADLINE  # the claim keeps the whole headline
+    assert client.get(f"/api/v1/articles/{article['id']}").get_json()["title"] == article["title"]
+
+    for html in (False, True):
+        text = f"<html><body><article><p>{body}</p></article></body></html>" if html else body
+        problem = assert_problem(client.post("/api/v1/articles", json={
+            "html" if html else "body": text, "title": "A" * 1001}), 422)
+        assert problem["errors"] == {"json": {"title": ["Longer than maximum length 1000."]}}

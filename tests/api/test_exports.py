@@ -10,9 +10,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from service.domain.access import Role
 from service.services import exports as exports_service
 from service.services.flagging import flag_article
-from service.domain.access import Role
 from tests.api.conftest import add_account, assert_problem, post_article, signed_in
 from tests.fakes import KeywordDetector
 from tests.jsonld import assert_every_term_defined

@@ -228,6 +228,27 @@ def test_logins_are_rate_limited_after_10_failures(anonymous):
     assert problem["title"] == "Too Many Requests"
 
 
+def _login_from(client, address: str, username: str, password: str):
+    return client.post(f"{API}/auth/login", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_for_one_account_are_limited_whatever_address_they_come_from(anonymous, tokens):
+    for n in range(20):  # one guess from each of 20 addresses; the case of a username makes no difference
+        username = "rita" if n % 2 else "RITA"
+        assert_problem(_login_from(anonymous, f"203.0.113.{n}", username, f"guess {n}"), 401)
+    refused = _login_from(anonymous, "198.51.100.7", "rita", PASSWORD)
+    problem = assert_problem(refused, 429)
+    assert problem["title"] == "Too Many Requests"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert _login_from(anonymous, "198.51.100.7", "rob", PASSWORD).status_code == 200, "other accounts log in"
+
+
+def test_successful_logins_do_not_count_against_the_account(anonymous, tokens):
+    for n in range(25):
+        assert _login_from(anonymous, f"203.0.113.{n}", "rita", PASSWORD).status_code == 200
+
+
 def test_failed_logins_are_logged_without_the_password(anonymous, tokens, caplog):
     caplog.set_level(logging.DEBUG)
     assert_problem(_login(anonymous, "ada", "hunter2-is-not-it"), 401)

@@ -1,6 +1,7 @@
 """/health, /version, /verdicts and the OpenAPI document."""
 from __future__ import annotations
 
+import re
 from importlib.metadata import version
 
 from service.app import create_app
@@ -66,3 +67,63 @@ def test_openapi_documents_every_route_and_problem_errors(client):
             "/api/v1/health", "/api/v1/version"} <= set(spec["paths"])
     health_503 = spec["paths"]["/api/v1/health"]["get"]["responses"]["503"]
     assert list(health_503["content"]) == ["application/problem+json"]
+
+
+# Every operation the API documents, by path: moving routes between modules must not change it.
+OPERATIONS = {
+    "/annotations/{annotation_id}": {"DELETE", "GET", "PATCH"},
+    "/annotations/{annotation_id}/history": {"GET"},
+    "/annotations/{annotation_id}/restore": {"POST"},
+    "/articles": {"GET", "POST"},
+    "/articles/{article_id}": {"DELETE", "GET"},
+    "/articles/{article_id}/claims": {"GET"},
+    "/articles/{article_id}/export": {"GET"},
+    "/articles/{article_id}/review-status": {"PUT"},
+    "/auth/login": {"POST"},
+    "/auth/logout": {"POST"},
+    "/auth/me": {"GET"},
+    "/auth/password": {"PUT"},
+    "/batches": {"GET", "POST"},
+    "/batches/{batch_id}": {"GET"},
+    "/batches/{batch_id}/cancel": {"POST"},
+    "/claims/{claim_id}": {"GET"},
+    "/claims/{claim_id}/annotations": {"GET", "POST"},
+    "/claims/{claim_id}/history": {"GET"},
+    "/claims/{claim_id}/review-status": {"PUT"},
+    "/exports": {"GET"},
+    "/flag": {"POST"},
+    "/flags": {"GET"},
+    "/health": {"GET"},
+    "/reflag": {"POST"},
+    "/tokens": {"GET", "POST"},
+    "/tokens/{token_id}": {"DELETE", "GET"},
+    "/users": {"GET", "POST"},
+    "/users/{user_id}": {"GET", "PATCH"},
+    "/verdicts": {"GET"},
+    "/version": {"GET"},
+    "/webhooks": {"GET", "POST"},
+    "/webhooks/{webhook_id}": {"DELETE", "GET", "PATCH"},
+    "/webhooks/{webhook_id}/deliveries": {"GET"},
+    "/webhooks/{webhook_id}/ping": {"POST"},
+}
+
+
+def test_the_documented_operations_are_the_routes_and_none_went_missing(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    documented = {path.removeprefix("/api/v1"): {m.upper() for m in ops if m != "parameters"}
+                  for path, ops in spec["paths"].items()}
+    assert documented == OPERATIONS
+    routed: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            routed.setdefault(path, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    assert routed == OPERATIONS
+
+
+def test_each_api_module_serves_what_it_is_named_for(app):
+    blueprints = {rule.rule.removeprefix("/api/v1"): rule.endpoint.split(".")[0]
+                  for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
+    assert {bp for path, bp in blueprints.items() if path.startswith("/annotations/")} == {"annotations"}
+    assert blueprints["/flag"] == blueprints["/flags"] == "flags"
+    assert {bp for path, bp in blueprints.items() if path.startswith("/claims/")} == {"claims"}

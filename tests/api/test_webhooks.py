@@ -69,7 +69,11 @@ def test_bad_registrations_are_422_naming_the_field(admin, receiver, fields, fie
 
 @pytest.mark.parametrize("url", ["http://10.0.0.1/hook", "http://192.168.1.1/hook",
                                  "http://169.254.169.254/latest/meta-data/", "http://[::1]/hook",
-                                 "http://localhost:8000/hook"])
+                                 "http://localhost:8000/hook", "http://[64:ff9b::7f00:1]/hook",
+                                 "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/", "http://[2002:7f00:1::]/hook",
+                                 "http://[::ffff:0:7f00:1]/hook", "http://[::ffff:7f00:1]/hook",
+                                 "http://[::7f00:1]/hook", "http://[2001::7f00:1]/hook",
+                                 "http://[64:ff9b:1::a9fe:a9fe]/hook"])
 def test_private_and_loopback_addresses_are_refused_without_an_allow_list(make_app, url):
     strict = make_app(queue=None)
     admin = bearer_client(strict, _admin_token(strict))

@@ -6,6 +6,8 @@ import socket
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import run
 
 STORIES = [{"title": f"Bridge repairs, part {i}", "outlet": "Harbour Herald", "external_id": f"hh-{i}",
@@ -78,3 +80,22 @@ def test_an_unreachable_server_is_reported_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert f"Error: could not send the file to http://127.0.0.1:{port}/api/v1/batches" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.both_backends
+def test_lines_the_database_could_not_store_are_listed_and_a_second_run_resumes(tmp_path, database_env):
+    migrate = run(tmp_path, "migrate", env=database_env)
+    assert migrate.returncode == 0, migrate.stderr
+    # A date-time in year 0 once in UTC, and a headline (25 long words) over the title column's 1,000.
+    headline = " ".join(f"{'Supercalifragilistic' * 3}{i:02d}" for i in range(25))
+    bad = {2: {**STORIES[2], "published_at": "0001-01-01T00:30:00+01:00"},
+           3: {**STORIES[3], "title": None, "body": f"{headline}\n\n{STORIES[3]['body']}"}}
+    write_jsonl(tmp_path, [json.dumps(bad.get(i, s)) for i, s in enumerate(STORIES)])
+    # The second run stores nothing new (so its batch is finished at once) and names the same line.
+    for batch, status, new, skipped in [(1, "running", 4, 0), (2, "finished", 0, 4)]:
+        result = run(tmp_path, "import", "articles.jsonl", env=database_env)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stdout.splitlines() == [
+            f"batch {batch} ({status}): 5 lines read; new articles queued for flagging: {new}; "
+            f"already imported, skipped: {skipped}; lines with errors: 1",
+            "  line 3: published_at: Out of range: in UTC it falls before 0001-01-01 or after 9999-12-31."]

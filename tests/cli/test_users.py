@@ -146,6 +146,17 @@ def test_users_disable_enable_and_set_role(migrated):
           "'owner' is not one of 'reviewer', 'editor', 'admin'.")
 
 
+def test_the_last_enabled_admin_is_neither_disabled_nor_demoted(migrated):
+    create_user(migrated, "root", "admin")
+    fails(run(migrated, "users", "disable", "root"),
+          "Error: root is the last enabled admin: make another admin first.")
+    fails(run(migrated, "users", "set-role", "root", "editor"), "the last enabled admin")
+    assert users_table(migrated)[0][2:4] == ["admin", "no"]
+    create_user(migrated, "ops", "admin")
+    assert run(migrated, "users", "disable", "root").returncode == 0
+    fails(run(migrated, "users", "set-role", "ops", "reviewer"), "ops is the last enabled admin")
+
+
 def test_users_set_password(migrated):
     create_user(migrated, "alice", "reviewer")
     new = "an entirely different passphrase"
@@ -239,7 +250,7 @@ def test_tokens_expire(migrated):
     assert resolves(migrated, secret) is not None
 
     # A week later, as far as the token can tell.
-    with database_of(migrated) as database, database.session() as session:
+    with database_of(migrated) as database, database.sessionmaker.begin() as session:
         session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     assert resolves(migrated, secret) is None
     assert tokens_table(migrated)[0][5] == "expired"

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from service.domain.access import Role, Scope
 from service.services import accounts
-from service.services.errors import InvalidInput, NotFound
+from service.services.errors import Conflict, InvalidInput, NotFound
 from service.storage.accounts import ApiToken, User
 
 PASSWORD = "correct horse battery staple"
@@ -76,6 +76,55 @@ def test_roles_and_disabling(session, alice):
     assert [u.username for u in accounts.list_users(session)] == ["alice"]
 
 
+def test_the_last_enabled_admin_cannot_be_demoted_or_disabled(session, alice):
+    root = accounts.create_user(session, "root", PASSWORD, Role.ADMIN)
+    with pytest.raises(Conflict, match="root is the last enabled admin"):
+        accounts.set_disabled(session, root, True)
+    for role in (Role.EDITOR, Role.REVIEWER):
+        with pytest.raises(Conflict, match="last enabled admin"):
+            accounts.set_role(session, root, role)
+    assert (root.role, root.disabled) == ("admin", False)
+    assert accounts.set_role(session, root, Role.ADMIN).role == "admin", "staying an admin is no change"
+    # A disabled admin does not count: it cannot log in to manage anyone.
+    ops = accounts.create_user(session, "ops", PASSWORD, Role.ADMIN)
+    accounts.set_disabled(session, ops, True)
+    with pytest.raises(Conflict):
+        accounts.set_disabled(session, root, True)
+    accounts.set_disabled(session, ops, False)
+    assert accounts.set_disabled(session, root, True).disabled is True, "another admin is left"
+    with pytest.raises(Conflict, match="ops is the last enabled admin"):
+        accounts.set_role(session, ops, Role.EDITOR)
+    assert accounts.set_role(session, root, Role.EDITOR).role == "editor", "a disabled admin may go"
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_enabled_on_postgresql():
+    """The other's change waits for this one's lock and then reads the admins afresh (PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.storage.db import Database
+    from service.storage.migrate import upgrade
+    from tests.integration.conftest import postgres_database
+
+    with postgres_database() as url:
+        upgrade(url)
+        database = Database(url)
+        try:
+            with database.sessionmaker() as first, database.sessionmaker() as second, \
+                    ThreadPoolExecutor(1) as pool:
+                a, b = (accounts.create_user(first, name, PASSWORD, Role.ADMIN) for name in "ab")
+                # a's disabling of b is under way (the admins' rows locked) when b's disabling of a starts.
+                first.scalars(select(User).where(User.role == Role.ADMIN).with_for_update()).all()
+                b_disables_a = pool.submit(accounts.set_disabled, second, second.get(User, a.id), True)
+                b.disabled = True
+                first.commit()
+                with pytest.raises(Conflict, match="a is the last enabled admin"):
+                    b_disables_a.result(timeout=30)
+            with database.sessionmaker() as session:
+                assert session.scalars(select(User.username).where(User.disabled.is_(False))).all() == ["a"]
+        finally:
+            database.dispose()
+
+
 # Logging in
 
 
@@ -139,6 +188,7 @@ def test_scopes_are_limited_by_role(session, alice):
     with pytest.raises(InvalidInput, match="at least one scope"):
         accounts.create_token(session, alice, "none", [], None)
     admin = accounts.create_user(session, "root", PASSWORD, Role.ADMIN)
+    accounts.create_user(session, "backup", PASSWORD, Role.ADMIN)  # the last admin is never demoted
     _, secret = accounts.create_token(session, admin, "ops", ["read", "admin"], None)
     assert accounts.resolve_token(session, secret).can_administer()
     # Demoted, the admin keeps the token but not what the new role may not do.
@@ -230,3 +280,18 @@ def test_the_first_admin_needs_a_real_password(session):
 def test_generated_passwords_are_long_and_different():
     passwords = {accounts.generate_password() for _ in range(20)}
     assert len(passwords) == 20 and all(len(p) >= 20 for p in passwords)
+
+
+def test_update_user_refuses_an_admins_own_demotion(session):
+    from service.services.errors import Conflict
+
+    admin = accounts.create_user(session, "ada", "a long enough password", Role.ADMIN)
+    other = accounts.create_user(session, "ama", "a long enough password", Role.ADMIN)
+    me = accounts.principal_for(admin)
+    for change in ({"role": "editor"}, {"disabled": True}):
+        with pytest.raises(Conflict):
+            accounts.update_user(session, me, admin, **change)
+    assert admin.role == Role.ADMIN and not admin.disabled
+    accounts.update_user(session, me, admin, role="admin", disabled=False)
+    accounts.update_user(session, me, other, role="editor", disabled=True)
+    assert other.role == Role.EDITOR and other.disabled

@@ -93,6 +93,24 @@ def test_duplicates_are_counted_and_skipped_whether_stored_before_or_earlier_in_
     assert len(queue.article_ids) == 4
 
 
+def test_an_external_id_spelling_another_articles_body_hash_is_no_duplicate(session):
+    # External ids are the sender's own text: one may well be 64 hex digits, the shape of a body hash.
+    queue = RecordingQueue()
+    stored = run_import(session, queue, jsonl(story(1)))
+    stored_hash = articles_of(session, stored.id)[0].body_hash
+
+    def hash_of(row: dict) -> str:
+        return batches.clean_submission(Submission(**row), 10_000).body_hash
+
+    earlier, later = {**story(2), "external_id": None}, {**story(7), "external_id": None}
+    rows = [earlier, {**story(3), "external_id": hash_of(earlier)},  # a hash seen earlier in the file
+            {**story(4), "external_id": stored_hash},  # a stored article's hash
+            {**story(6), "external_id": hash_of(later)}, later]  # the hash of a body later in the file
+    batch = run_import(session, queue, jsonl(*rows))
+    assert (batch.total, batch.duplicates, batch.error_count) == (5, 0, 0)
+    assert [a.external_id for a in articles_of(session, batch.id)] == [r["external_id"] for r in rows]
+
+
 def test_a_line_over_the_byte_limit_is_an_error_and_the_next_line_is_read(session):
     limits = batches.ImportLimits(max_lines=10, max_bytes=10**7, max_line_bytes=500, max_article_chars=10**4)
     long = {**story(2), "body": "Officials said so. " * 100}

@@ -254,6 +254,57 @@ def test_private_loopback_link_local_and_multicast_addresses_are_refused(session
     assert "url" in refused.value.errors
 
 
+# IPv6 forms that carry an IPv4 address: NAT64 (well-known and local-use prefixes), 6to4, Teredo,
+# IPv4-mapped, IPv4-translated and IPv4-compatible, each around a loopback, link-local or private address.
+EMBEDDED_IPV4 = ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b:1::7f00:1",
+                 "64:ff9b:1:ffff::808:808", "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:808:808::1",
+                 "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "::ffff:7f00:1", "::ffff:a9fe:a9fe",
+                 "::ffff:0:7f00:1", "::ffff:0:808:808", "::7f00:1", "::a9fe:a9fe", "100::1", "::1", "::"]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_IPV4)
+def test_ipv6_forms_that_embed_a_non_public_ipv4_address_are_refused(session, address):
+    with pytest.raises(InvalidInput) as refused:
+        webhooks.create_webhook(session, webhooks.AddressPolicy(), f"http://[{address}]/hook",
+                                ["annotation.created"], SECRET)
+    assert "public addresses only" in refused.value.detail
+
+
+def test_the_embedded_ipv4_address_is_named_in_the_refusal():
+    policy = webhooks.AddressPolicy()
+    with pytest.raises(webhooks.Refused, match=r"NAT64 form of 127\.0\.0\.1, a loopback address"):
+        policy.check("http://[64:ff9b::7f00:1]/")
+    with pytest.raises(webhooks.Refused, match=r"6to4 address \(of 127\.0\.0\.1\)"):
+        policy.check("http://[2002:7f00:1::]/")
+
+
+@pytest.mark.parametrize("address", ["2606:4700:4700::1111", "2001:4860:4860::8888",
+                                     "2a00:1450:4001:80b::200e", "64:ff9b::808:808", "::ffff:93.184.215.14"])
+def test_global_ipv6_addresses_and_nat64_of_a_public_ipv4_address_are_accepted(address):
+    """An IPv6-only network behind DNS64 reaches an IPv4-only receiver at 64:ff9b::<its address>."""
+    assert webhooks.AddressPolicy().check(f"https://[{address}]/hook").addresses == (address,)
+
+
+def test_an_allow_listed_ipv4_network_covers_its_nat64_form():
+    assert webhooks.AddressPolicy(["10.0.0.0/8"]).check("http://[64:ff9b::a00:1]/").port == 80
+
+
+def test_dns_rebinding_to_an_embedded_loopback_address_is_refused_at_delivery(session, queue):
+    answers = {"hooks.example.org": "2606:4700:4700::1111"}
+
+    def resolve(host, port, type=0):
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (answers[host], port, 0, 0))]
+
+    policy = webhooks.AddressPolicy(resolve=resolve)
+    hook(session, "https://hooks.example.org/claimdesk", policy=policy)
+    answers["hooks.example.org"] = "64:ff9b::7f00:1"
+    delivery_id = pending(session)
+    webhooks.deliver(session, queue, delivery_id, webhooks.DeliveryPolicy(policy))
+    assert log_of(session, delivery_id).status == "failed"
+    error = log_of(session, delivery_id).last_error
+    assert "resolves to 64:ff9b::7f00:1, the NAT64 form of 127.0.0.1" in error
+
+
 @pytest.mark.parametrize("url", ["ftp://93.184.215.14/", "http://user:pass@93.184.215.14/",
                                  "http://no-such-host.invalid/"])
 def test_other_schemes_credentials_and_unknown_hosts_are_refused(session, url):

@@ -97,3 +97,100 @@ def test_any_update_of_an_article_moves_its_revision_on(tmp_path):
         assert db.execute("SELECT revision FROM articles").fetchone() == (2,)
         db.execute("UPDATE articles SET title = 'As SQLAlchemy does', revision = revision + 1 WHERE id = 1")
         assert db.execute("SELECT revision FROM articles").fetchone() == (3,)
+
+
+def _history(db, entity: str, entity_id: int, claim_id: int | None) -> None:
+    db.execute("INSERT INTO history (entity, entity_id, claim_id, action, username, at) "
+               "VALUES (?, ?, ?, 'create', 'amira', '2026-01-01')", (entity, entity_id, claim_id))
+
+
+def test_history_left_by_deleted_claims_goes_and_their_ids_are_not_handed_out_again(tmp_path):
+    """0009: history is tied to its claim or article; rows whose subject is gone are deleted, and SQLite's
+    id counters move past every id they mention (before it, the newest article's ids were reused)."""
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}", "0008")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', '2026-01-01', '2026-01-01')")
+        db.execute("INSERT INTO claims (id, article_id, position, role, start, \"end\", text) "
+                   "VALUES (1, 1, 0, 'body', 0, 4, 'One.')")
+        _history(db, "annotation", 3, 1)  # kept: claim 1 exists
+        _history(db, "claim", 1, 1)
+        _history(db, "article", 1, None)
+        _history(db, "annotation", 8, 7)  # article 2 with claim 7 and annotation 8 was deleted
+        _history(db, "claim", 7, 7)
+        _history(db, "article", 2, None)
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        query = "SELECT entity, entity_id, claim_id, article_id FROM history ORDER BY id"
+        kept = db.execute(query).fetchall()
+        assert kept == [("annotation", 3, 1, None), ("claim", 1, 1, None), ("article", 1, None, 1)]
+        assert dict(db.execute("SELECT name, seq FROM sqlite_sequence WHERE name IN "
+                               "('articles', 'claims', 'annotations')").fetchall()) \
+            == {"articles": 2, "claims": 7, "annotations": 8}
+        db.execute("INSERT INTO articles (body_hash, body, source_format, status, created_at, updated_at) "
+                   "VALUES ('h2', 'Two.', 'text', 'queued', '2026-01-02', '2026-01-02')")
+        assert db.execute("SELECT max(id) FROM articles").fetchone() == (3,)
+        db.execute("UPDATE articles SET title = 'By hand' WHERE id = 1")
+        assert db.execute("SELECT revision FROM articles WHERE id = 1").fetchone() == (2,), \
+            "rebuilding articles kept its revision trigger"
+        db.execute("DELETE FROM articles WHERE id = 1")
+        assert db.execute("SELECT count(*) FROM history").fetchone() == (0,)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_every_table_is_made_with_autoincrement_on_sqlite(tmp_path):
+    path = tmp_path / "claimdesk.db"
+    upgrade(f"sqlite:///{path}")
+    with sqlite3.connect(path) as db:
+        tables = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                 "AND name NOT IN ('alembic_version', 'sqlite_sequence')").fetchall())
+    assert "articles" in tables and "browser_sessions" in tables
+    assert [name for name, sql in tables.items() if "AUTOINCREMENT" not in sql] == []
+
+
+def test_0009_downgrades_and_upgrades_again_keeping_rows(tmp_path):
+    path = tmp_path / "claimdesk.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO articles (id, body_hash, body, source_format, status, created_at, "
+                   "updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', '2026-01-01', '2026-01-01')")
+    command.downgrade(alembic_config(url), "0008")
+    upgrade(url)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT id FROM articles").fetchall() == [(1,)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_postgresql_upgrades_to_the_models_with_browser_sessions_and_history_tied_to_its_subject():
+    """0009 on PostgreSQL: the browser_sessions table (server-side logout) and history's foreign keys are
+    made there too, and the result matches the models."""
+    from sqlalchemy import create_engine, inspect
+
+    from tests.integration.conftest import postgres_database
+
+    with postgres_database() as url:
+        upgrade(url, "0008")
+        engine = create_engine(url)
+        try:
+            with engine.begin() as db:
+                db.exec_driver_sql("INSERT INTO articles (id, body_hash, body, source_format, status, "
+                                   "created_at, updated_at) VALUES (1, 'h', 'One.', 'text', 'flagged', "
+                                   "now(), now())")
+                db.exec_driver_sql("INSERT INTO history (entity, entity_id, claim_id, action, username, at) "
+                                   "VALUES ('article', 1, NULL, 'create', 'amira', now()), "
+                                   "('article', 2, NULL, 'create', 'amira', now())")
+            upgrade(url)
+            command.check(alembic_config(url))
+            schema = inspect(engine)
+            assert {column["name"] for column in schema.get_columns("browser_sessions")} \
+                == {"id", "user_id", "secret_hash", "created_at", "last_seen_at"}
+            assert [key["referred_table"] for key in schema.get_foreign_keys("browser_sessions")] == ["users"]
+            with engine.begin() as db:
+                assert db.exec_driver_sql("SELECT entity_id, article_id FROM history").fetchall() == [(1, 1)]
+                db.exec_driver_sql("DELETE FROM articles WHERE id = 1")
+                assert db.exec_driver_sql("SELECT count(*) FROM history").scalar() == 0
+        finally:
+            engine.dispose()

@@ -7,8 +7,8 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
-from service.config import Settings
 from service import broker
+from service.config import Settings
 from service.tasking import make_celery
 
 

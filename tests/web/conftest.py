@@ -1,8 +1,8 @@
-"""An app per test on a migrated SQLite file, with accounts, a logged-in browser and articles with flags."""
+"""An app per test on a migrated database, with accounts, a logged-in browser and articles with flags."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -26,8 +26,9 @@ ACCOUNTS = {"rita": Role.REVIEWER, "eddie": Role.EDITOR}
 
 
 @pytest.fixture
-def app(tmp_path) -> Flask:
-    settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance")})
+def app(tmp_path, database_env) -> Iterator[Flask]:
+    """On SQLite in the instance folder, or a throwaway PostgreSQL database for tests marked both_backends."""
+    settings = Settings.from_env({"CLAIMDESK_INSTANCE_PATH": str(tmp_path / "instance"), **database_env})
     settings.prepare_instance()
     upgrade(settings.database_url)
     app = create_app(settings, RecordingQueue())
@@ -35,7 +36,8 @@ def app(tmp_path) -> Flask:
         session.add_all(User(username=name, password_hash=PASSWORD_HASH, role=role)
                         for name, role in ACCOUNTS.items())
         session.commit()
-    return app
+    yield app
+    app.extensions["claimdesk"].close()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The desk's pages through the Flask test client: logging in, the queue, the article with its flags."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
@@ -108,12 +109,53 @@ def test_logging_out_needs_the_csrf_field_and_ends_the_session(browser):
     assert browser.get("/").status_code == 302
 
 
+def test_a_copy_of_the_cookie_taken_before_logging_out_on_the_desk_is_logged_out_too(app, browser):
+    copy = app.test_client()
+    copy.set_cookie("claimdesk_session", browser.get_cookie("claimdesk_session").value)
+    assert copy.get("/").status_code == 200, "the copy works while logged in"
+    csrf = csrf_of(browser)
+    assert browser.post("/logout", data={"csrf_token": csrf}).location == "/login"
+    assert copy.get("/").status_code == 302 and "/login" in copy.get("/").headers["Location"]
+    refused = copy.put("/api/v1/auth/password", headers={"X-CSRF-Token": csrf},
+                       json={"current_password": PASSWORD, "new_password": "a thief's own passphrase"})
+    assert refused.status_code == 401, "the API refuses it as well"
+
+
 def test_login_is_rate_limited(app):
     client = app.test_client()
     statuses = [log_in(client, password="wrong password").status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     assert "text/html" in log_in(client).content_type
+
+
+def test_the_desk_and_the_api_share_one_login_limit_per_address(app):
+    desk, api = app.test_client(), app.test_client()
+    for _ in range(5):
+        assert log_in(desk, username="eddie", password="wrong password").status_code == 401
+    for _ in range(5):
+        failed = api.post("/api/v1/auth/login", json={"username": "rita", "password": "wrong password"})
+        assert failed.status_code == 401
+    refused = api.post("/api/v1/auth/login", json={"username": "rita", "password": PASSWORD})
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert log_in(desk).status_code == 429
+
+
+def test_too_many_failed_logins_for_an_account_are_named_next_to_the_password(app):
+    for n in range(20):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{n}"
+        assert log_in(client, password="wrong password").status_code == 401
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    response = log_in(client)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 3600
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="password-error">([^<]*)</p>', page)
+    assert error and re.fullmatch(r"Too many login attempts\. Try again in \d+ minutes?\.", error.group(1))
+    username = next(attrs for _, attrs in _parse(page).tags if attrs.get("name") == "username")
+    assert username["value"] == "rita", "the form keeps the username"
+    assert client.get("/").status_code == 302, "not logged in"
 
 
 def test_the_csrf_token_a_page_carries_lets_its_script_write_to_the_api(browser, add_article):
@@ -177,6 +219,25 @@ def test_the_queue_pages_with_a_cursor(browser, add_article):
     assert 'rel="next"' not in second and "First page" in second
     broken = browser.get("/?cursor=nonsense").get_data(as_text=True)
     assert "no longer valid" in broken and len(re.findall(r'<a href="/articles/(\d+)">', broken)) == 3
+
+
+@pytest.mark.both_backends
+def test_filters_and_links_out_of_range_show_the_queue_with_a_message(browser, add_article):
+    article_id = add_article("Story number 1 is here.", title="Story 1")
+    too_far = base64.urlsafe_b64encode(f"id:{2**40}".encode()).decode().rstrip("=")
+    for query, message in [
+        (f"cursor={too_far}", "That page link is no longer valid; showing the first page."),
+        ("published_from=0001-01-01T00:30:00%2B01:00", "Published from: Out of range: in UTC it falls "
+                                                      "before 0001-01-01 or after 9999-12-31."),
+        ("published_to=9999-12-31T23:00:00-05:00", "Published to: Out of range"),
+        ("published_from=soon", "Published from: Not a valid datetime."),
+    ]:
+        response = browser.get(f"/?{query}")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, query
+        assert message in html, query
+        assert f'<a href="/articles/{article_id}">' in html, query
+    assert browser.get(f"/articles/{2**31}").status_code == 404
 
 
 # ---------- the article ----------
@@ -406,3 +467,15 @@ def test_the_password_form_needs_its_csrf_field(browser):
     response = browser.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
                                               "new_password_again": NEW_PASSWORD})
     assert response.status_code == 400
+
+
+def test_the_login_form_refuses_past_the_services_limits(app):
+    """The desk reads the same constants as the API's schemas and the services."""
+    from service.services import accounts
+
+    client = app.test_client()
+    too_long = log_in(client, "r" * (accounts.MAX_USERNAME + 1), "p" * (accounts.MAX_PASSWORD + 1))
+    page = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422
+    assert f"Usernames have at most {accounts.MAX_USERNAME} characters." in page
+    assert f"Passwords have at most {accounts.MAX_PASSWORD} characters." in page
