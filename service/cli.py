@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import click
 
 from service.domain.access import Role, Scope
-from service.unit_of_work import Unit
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -251,6 +250,7 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
     from service.schemas.articles import ArticleCreateSchema
     from service.services.articles import Submission, submit_article
     from service.services.errors import ServiceError
+    from service.unit_of_work import Unit
 
     content = path.read_text(encoding="utf-8", errors="replace")
     if is_html is None:
@@ -286,6 +286,7 @@ class _ReadWithProgress:
 def _import_locally(path: Path, bar) -> dict:
     from service.api.presenters import batch_view
     from service.services import batches
+    from service.unit_of_work import Unit
 
     outdated = "The database schema is not up to date: run `claimdesk migrate` first."
     with _wired("batches", outdated) as runtime, Unit(runtime.database) as session, path.open("rb") as stream:
@@ -398,6 +399,7 @@ ADMIN_PASSWORD_ENV = "CLAIMDESK_ADMIN_PASSWORD"
 def _accounts() -> Iterator[Session]:
     """A session on the configured database; a service's refusal becomes a clean `Error: ...`."""
     from service.services.errors import ServiceError
+    from service.unit_of_work import Unit
 
     with _wired("users", "The database has no accounts yet: run `claimdesk migrate` first.") as runtime, \
             Unit(runtime.database) as session:
@@ -673,6 +675,7 @@ def _ensure_first_admin() -> None:
     from service.bootstrap import build
     from service.services import accounts
     from service.services.errors import ServiceError
+    from service.unit_of_work import Unit
 
     # Taken out of the environment: gunicorn and celery have no use for it, and a long-running
     # process's environment can be read back from /proc.
