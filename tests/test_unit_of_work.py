@@ -64,8 +64,7 @@ def test_effects_follow_the_commit_and_a_rollback_drops_them(database):
 
 
 # Services not yet converted: they still commit their own transactions.
-STILL_COMMITTING = {"service/services/accounts.py", "service/services/articles.py",
-                    "service/services/batches.py"}
+STILL_COMMITTING = {"service/services/accounts.py", "service/services/articles.py"}
 
 
 def test_services_leave_the_commit_to_the_unit():

@@ -28,6 +28,7 @@ from service.services.errors import InvalidInput, NotFound, ServiceError
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Batch, Claim
+from service.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class _Import:
             return
         self.add(number, parsed)
         if len(self.pending) >= CHUNK_SIZE:
-            self.commit()
+            self.store()
 
     def add(self, number: int, submission: Submission) -> None:
         """Clean the line's article into the chunk; the database is asked about duplicates once per chunk."""
@@ -272,7 +273,7 @@ class _Import:
             try:
                 ids += self.insert([article])
                 self.save()
-                self.session.commit()
+                checkpoint(self.session)
             except SQLAlchemyError as exc:
                 if not _refused(exc):
                     raise
@@ -284,7 +285,7 @@ class _Import:
                     self.problem(number, REFUSED)
                 self.lock()
                 self.save()
-                self.session.commit()
+                checkpoint(self.session)
         return ids
 
     def insert(self, articles: list[CleanedArticle]) -> list[int]:
@@ -310,7 +311,7 @@ class _Import:
         if batch.errors != self.errors:
             batch.errors = list(self.errors)  # a new list, so the JSON column is written
 
-    def commit(self) -> None:
+    def store(self) -> None:
         """Commit the chunk, then enqueue it; if the batch was cancelled meanwhile, fail the chunk instead.
 
         One query for the chunk's duplicates, one flush for its articles and claims (multi-row INSERTs),
@@ -323,7 +324,7 @@ class _Import:
         try:
             ids = self.insert([article for _, _, article in self.pending])
             self.save()
-            self.session.commit()
+            checkpoint(self.session)
         except SQLAlchemyError as exc:
             # A line the database refuses (a value out of its range, a concurrent writer's duplicate)
             # must not take the chunk's other lines down with it.
@@ -348,7 +349,7 @@ def start_import(session: Session) -> Batch:
     """A new import batch, committed so it can be followed while its lines are read."""
     batch = Batch(kind=BatchKind.IMPORT, status=BatchStatus.QUEUED, started_at=now(), errors=[])
     session.add(batch)
-    session.commit()
+    checkpoint(session)
     return batch
 
 
@@ -368,7 +369,7 @@ def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: Bi
                 on_progress(size)
             if state.cancelled or state.too_large:
                 break
-        state.commit()
+        state.store()
     except BaseException as exc:
         # A client gone, a limit enforced by the web server, Ctrl-C: keep what was read. A database error:
         # the chunk is lost with the transaction, and the batch says where reading stopped, in words any
@@ -380,7 +381,7 @@ def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: Bi
             state.pending.clear()
             reason = "the database failed; send the file again to resume"
         state.problem(state.number + 1, f"reading stopped: {reason}")
-        state.commit()
+        state.store()
         _end_reading(session, batch)
         raise
     _end_reading(session, batch)
@@ -394,7 +395,7 @@ def _end_reading(session: Session, batch: Batch) -> None:
     session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.QUEUED)
                     .values(status=BatchStatus.RUNNING))
     finish_settled(session, batch_ids=[batch.id])  # nothing to flag (all duplicates, say)
-    session.commit()
+    checkpoint(session)
     session.refresh(batch)
 
 
@@ -419,9 +420,9 @@ def start_reflag(session: Session, queue: TaskQueue, f: ArticleFilter) -> Batch:
         .values(status=ArticleStatus.QUEUED, status_reason=None, batch_id=batch.id, updated_at=started)
         .execution_options(synchronize_session=False))
     batch.total = result.rowcount
-    session.commit()
+    checkpoint(session)
     ids = session.scalars(select(Article.id).where(Article.batch_id == batch.id).order_by(Article.id)).all()
-    session.commit()  # end the read before the publishes, so SQLite writers are not held up meanwhile
+    checkpoint(session)  # end the read before the publishes, so SQLite writers are not held up meanwhile
     for start in range(0, len(ids), TASK_SIZE):
         if not queue.flag_articles(ids[start:start + TASK_SIZE]):
             log.warning("reflag batch %s: the broker refused a message; the sweeper will send the rest",
@@ -542,6 +543,6 @@ def cancel_batch(session: Session, batch_id: int) -> BatchReport:
             .values(status=ArticleStatus.FAILED, status_reason=BATCH_CANCELLED, updated_at=stopped)
             .execution_options(synchronize_session=False))
         batch.status, batch.finished_at = BatchStatus.CANCELLED, stopped
-    session.commit()
+    session.flush()
     return get_batch(session, batch_id)
 
