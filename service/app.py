@@ -1,10 +1,9 @@
-"""create_app(): the Flask app, its API and the wiring of settings, database and task queue."""
+"""create_app(): the Flask app and its API, on the wiring service/bootstrap.py builds."""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, Response, render_template, send_from_directory
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.api import (
@@ -20,19 +19,15 @@ from service.api import (
     system,
 )
 from service.api import webhooks as webhook_api
-from service.api.article_cache import ArticleCache
 from service.api.parsing import register_id_converter
 from service.api.problems import ClaimdeskApi, register_error_handlers
+from service.bootstrap import build
 from service.config import Settings
 from service.extensions import limiter
 from service.http_limits import install as install_http_limits
-from service.runtime import Runtime, close_session
+from service.runtime import close_session, end_unit
 from service.services.accounts import SESSION_LIFETIME
-from service.services.queue import CeleryQueue, TaskQueue
-from service.services.token_cache import TokenCache
-from service.services.webhooks import send_after_commit
-from service.storage.changes import ARTICLES_CHANNEL, AUTH_CHANNEL, ChannelListener
-from service.storage.db import Database
+from service.services.queue import TaskQueue
 from service.web import bp as desk
 
 
@@ -62,27 +57,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _caches(settings: Settings, database: Database) -> tuple[ArticleCache, TokenCache | None]:
-    """The web process's copies of articles and of who tokens stand for. Only PostgreSQL tells a process
-    about changes made by the others (web processes, workers, the CLI): elsewhere there is no token cache,
-    and every article read is checked against the database."""
-    max_bytes = settings.article_cache_mb * 1024 * 1024
-    if database.engine.dialect.name != "postgresql":
-        return ArticleCache(max_bytes), None
-    listener = ChannelListener(settings.database_url, (AUTH_CHANNEL, ARTICLES_CHANNEL))
-    articles = ArticleCache(max_bytes, listener)
-    # This process's own writes reach its article copies at commit, before the response goes out; the
-    # notification comes a moment later.
-    event.listen(database.sessionmaker, "after_commit", lambda _session: articles.changed())
-    tokens = TokenCache(listener, settings.token_cache_seconds) if settings.token_cache_seconds > 0 else None
-    return articles, tokens
+class ClaimdeskFlask(Flask):
+    def dispatch_request(self):
+        """The view's answer, then the commit of the request's unit of work: a commit that fails is
+        answered like any error of the view (a problem document), not after the response has gone."""
+        response = self.make_response(super().dispatch_request())
+        end_unit(response)
+        return response
 
 
 def create_app(settings: Settings | None = None, queue: TaskQueue | None = None) -> Flask:
     """Build the app; tests pass their own settings and a fake queue."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = ClaimdeskFlask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         API_TITLE="Claimdesk API",
@@ -105,14 +93,7 @@ def create_app(settings: Settings | None = None, queue: TaskQueue | None = None)
             "servers": [{"url": "/"}],
         },
     )
-    if queue is None:
-        from workers.celery_app import make_celery
-
-        queue = CeleryQueue(make_celery(settings))
-    database = Database(settings.database_url)
-    # Webhook events a request's transaction records are sent to the workers once it commits.
-    send_after_commit(database, queue)
-    app.extensions["claimdesk"] = Runtime(settings, database, queue, *_caches(settings, database))
+    app.extensions["claimdesk"] = build(settings, queue, web=True)
     app.teardown_appcontext(close_session)
     if settings.behind_proxy:
         # Trust one proxy's X-Forwarded-* so request.is_secure and the client address are the real ones.

@@ -20,6 +20,8 @@ from service.domain.access import Role, Scope
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from service.bootstrap import Runtime
+
 
 @click.group()
 def main() -> None:
@@ -42,6 +44,23 @@ def migrate() -> None:
     settings = _settings()
     upgrade(settings.database_url)
     click.echo(f"database is up to date ({_redacted(settings.database_url)})")
+
+
+@contextmanager
+def _wired(table: str, missing: str) -> Iterator[Runtime]:
+    """The command's wiring (service/bootstrap.py), closed when it ends; `missing` if `table` is not there
+    (the schema is older than the command)."""
+    from sqlalchemy import inspect
+
+    from service.bootstrap import build
+
+    runtime = build(_settings())
+    try:
+        if not inspect(runtime.database.engine).has_table(table):
+            raise click.ClickException(missing)
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def _redacted(url: str) -> str:
@@ -184,7 +203,7 @@ def serve(host: str, port: int, web_workers: int, concurrency: int) -> None:
 
     settings = _settings()
     upgrade(settings.database_url)
-    _ensure_first_admin(settings.database_url)
+    _ensure_first_admin()
     web = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
            "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app"]
     commands = {"web": web, "worker": worker_command(concurrency, "INFO"), "beat": beat_command("INFO")}
@@ -227,18 +246,12 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
                 is_html: bool | None) -> None:
     """Store the article in PATH and queue it for flagging; prints the article as JSON."""
     from marshmallow import ValidationError
-    from sqlalchemy import inspect
 
-    from service.api.article_cache import ArticleCache
-    from service.runtime import Runtime
     from service.schemas.articles import ArticleCreateSchema
     from service.services.articles import Submission, submit_article
     from service.services.errors import ServiceError
-    from service.services.queue import CeleryQueue
-    from service.storage.db import Database
-    from workers.celery_app import make_celery
+    from service.unit_of_work import Unit
 
-    settings = _settings()
     content = path.read_text(encoding="utf-8", errors="replace")
     if is_html is None:
         is_html = path.suffix.lower() in (".html", ".htm")
@@ -247,14 +260,11 @@ def add_article(path: Path, title: str | None, url: str | None, outlet: str | No
         data = ArticleCreateSchema().load({k: v for k, v in payload.items() if v is not None})
     except ValidationError as exc:
         raise click.ClickException(json.dumps(exc.messages)) from None
-    runtime = Runtime(settings, Database(settings.database_url), CeleryQueue(make_celery(settings)),
-                      ArticleCache(0))
-    if not inspect(runtime.database.engine).has_table("articles"):
-        raise click.ClickException("The database has no schema yet: run `claimdesk migrate` first.")
-    with runtime.database.sessionmaker() as session:
+    with _wired("articles", "The database has no schema yet: run `claimdesk migrate` first.") as runtime, \
+            Unit(runtime.database) as session:
         try:
             article, created = submit_article(session, runtime.queue, Submission(**data),
-                                              settings.max_article_chars)
+                                              runtime.settings.max_article_chars)
         except ServiceError as exc:
             raise click.ClickException(exc.detail) from None
         click.echo(json.dumps({"id": article.id, "status": article.status, "created": created,
@@ -274,26 +284,19 @@ class _ReadWithProgress:
 
 
 def _import_locally(path: Path, bar) -> dict:
-    from sqlalchemy import inspect
-
     from service.api.presenters import batch_view
     from service.services import batches
-    from service.services.queue import CeleryQueue
-    from service.storage.db import Database
-    from workers.celery_app import make_celery
+    from service.unit_of_work import Unit
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    if not inspect(database.engine).has_table("batches"):
-        raise click.ClickException("The database schema is not up to date: run `claimdesk migrate` first.")
-    limits = batches.ImportLimits(max_lines=settings.max_batch_lines, max_bytes=settings.max_batch_bytes,
-                                  max_line_bytes=settings.max_request_bytes,
-                                  max_article_chars=settings.max_article_chars)
-    with database.sessionmaker() as session, path.open("rb") as stream:
+    outdated = "The database schema is not up to date: run `claimdesk migrate` first."
+    with _wired("batches", outdated) as runtime, Unit(runtime.database) as session, path.open("rb") as stream:
+        settings = runtime.settings
+        limits = batches.ImportLimits(max_lines=settings.max_batch_lines, max_bytes=settings.max_batch_bytes,
+                                      max_line_bytes=settings.max_request_bytes,
+                                      max_article_chars=settings.max_article_chars)
         batch = batches.start_import(session)
         try:
-            batches.import_articles(session, CeleryQueue(make_celery(settings)), batch, stream, limits,
-                                    on_progress=bar.update)
+            batches.import_articles(session, runtime.queue, batch, stream, limits, on_progress=bar.update)
         except batches.BatchTooLarge as exc:
             raise click.ClickException(exc.detail) from None
         return batch_view(batches.get_batch(session, batch.id))
@@ -395,23 +398,15 @@ ADMIN_PASSWORD_ENV = "CLAIMDESK_ADMIN_PASSWORD"
 @contextmanager
 def _accounts() -> Iterator[Session]:
     """A session on the configured database; a service's refusal becomes a clean `Error: ...`."""
-    from sqlalchemy import inspect
-
     from service.services.errors import ServiceError
-    from service.storage.db import Database
+    from service.unit_of_work import Unit
 
-    settings = _settings()
-    database = Database(settings.database_url)
-    try:
-        if not inspect(database.engine).has_table("users"):
-            raise click.ClickException("The database has no accounts yet: run `claimdesk migrate` first.")
-        with database.sessionmaker() as session:
-            try:
-                yield session
-            except ServiceError as exc:
-                raise click.ClickException(exc.detail) from None
-    finally:
-        database.dispose()
+    with _wired("users", "The database has no accounts yet: run `claimdesk migrate` first.") as runtime, \
+            Unit(runtime.database) as session:
+        try:
+            yield session
+        except ServiceError as exc:
+            raise click.ClickException(exc.detail) from None
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -675,25 +670,26 @@ def webhooks_deliveries(webhook_id: int, limit: int) -> None:
     click.echo(_table(["id", "event", "status", "attempts", "code", "latency", "created", "error"], rows))
 
 
-def _ensure_first_admin(database_url: str) -> None:
+def _ensure_first_admin() -> None:
     """First `serve` on a database without users: create `admin`, with no default password ever."""
+    from service.bootstrap import build
     from service.services import accounts
     from service.services.errors import ServiceError
-    from service.storage.db import Database
+    from service.unit_of_work import Unit
 
     # Taken out of the environment: gunicorn and celery have no use for it, and a long-running
     # process's environment can be read back from /proc.
     given = os.environ.pop(ADMIN_PASSWORD_ENV, "")
     password = given or accounts.generate_password()
-    database = Database(database_url)
+    runtime = build(_settings())
     try:
-        with database.sessionmaker() as session:
+        with Unit(runtime.database) as session:
             try:
                 user, created = accounts.ensure_first_admin(session, password)
             except ServiceError as exc:
                 raise click.ClickException(f"{ADMIN_PASSWORD_ENV}: {exc.detail}") from None
     finally:
-        database.dispose()
+        runtime.close()
     if not created:
         if given:
             click.echo(f"note: {ADMIN_PASSWORD_ENV} is ignored, there are users already "

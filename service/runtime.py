@@ -1,36 +1,17 @@
-"""What a request needs at hand: settings, the database and the task queue, wired once per app."""
+"""A request's access to the app's wiring (service/bootstrap.py): its session, its public address."""
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, has_request_context, request, stream_with_context
 from sqlalchemy.orm import Session
 
-from service.api.article_cache import ArticleCache
-from service.config import Settings
+from service.bootstrap import Runtime
 from service.services.errors import ServiceError
-from service.services.queue import TaskQueue
-from service.services.token_cache import TokenCache
-from service.storage.db import Database
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    database: Database
-    queue: TaskQueue
-    article_cache: ArticleCache
-    token_cache: TokenCache | None = None  # PostgreSQL only: see service.services.token_cache
-
-    def close(self) -> None:
-        """Stop listening for changes and close the database connections (for whoever built the app)."""
-        if self.article_cache.listener is not None:
-            self.article_cache.listener.stop()
-        self.database.dispose()
+from service.unit_of_work import Unit
 
 
 def runtime() -> Runtime:
@@ -69,13 +50,27 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db_session() -> Session:
-    """The request's session, opened on first use and closed when the request ends. GET and HEAD get one
-    without a transaction around its statements (autocommit: see `Database.reader`)."""
+    """The request's session, opened on first use and closed when the request ends: the request's unit
+    of work (see `end_unit`). GET and HEAD get one that cannot write, without a transaction around its
+    statements (autocommit: see `Database.reader`)."""
     if "db_session" not in g:
         database = runtime().database
         reading = has_request_context() and request.method in SAFE_METHODS
         g.db_session = (database.reader if reading else database.sessionmaker)()
     return g.db_session
+
+
+def end_unit(response: Response) -> None:
+    """Commit what the request changed, if it succeeded (its effects follow the commit: see
+    service/unit_of_work.py); an error answer leaves it to be rolled back when the session closes."""
+    session: Session | None = g.get("db_session")
+    if session is not None and not session.info.get("read_only") and response.status_code < 400:
+        session.commit()
+
+
+def writer_unit() -> Unit:
+    """A short unit of its own, for what a request that only reads must still record (a token's use)."""
+    return Unit(runtime().database)
 
 
 def close_session(_exc: BaseException | None = None) -> None:

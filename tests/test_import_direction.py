@@ -11,9 +11,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Where `service` may still import `workers`: building the Celery app to send tasks from the web process
-# and the CLI (until one composition root builds it).
-SERVICE_MAY_IMPORT_WORKERS = {"service/app.py", "service/cli.py"}
 # What use cases still import from the web side: a batch import validates its lines with the API's schema.
 SERVICES_KNOWN_EXCEPTIONS = {("service/services/batches.py", "marshmallow"),
                              ("service/services/batches.py", "service.schemas")}
@@ -51,8 +48,26 @@ def test_detection_imports_neither_the_service_nor_a_framework():
                                    "marshmallow")) == set()
 
 
-def test_service_imports_workers_only_where_the_celery_app_is_built():
-    assert {path for path, _ in offending("service", ("workers",))} == SERVICE_MAY_IMPORT_WORKERS
+def test_service_imports_workers_nowhere():
+    assert offending("service", ("workers",)) == set()
+
+
+# What only the composition root (service/bootstrap.py) builds.
+WIRING = {"Database", "CeleryQueue", "ArticleCache", "TokenCache"}
+
+
+def constructions(path: Path) -> set[str]:
+    """The WIRING classes a file calls (by name or as an attribute)."""
+    calls = (node.func for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+             if isinstance(node, ast.Call))
+    return {name for func in calls
+            if (name := getattr(func, "id", None) or getattr(func, "attr", None)) in WIRING}
+
+
+def test_only_the_composition_root_builds_the_database_the_queue_and_the_caches():
+    builders = {path.relative_to(ROOT).as_posix(): found for folder in ("service", "workers")
+                for path in sorted((ROOT / folder).rglob("*.py")) if (found := constructions(path))}
+    assert builders == {"service/bootstrap.py": WIRING}
 
 
 def test_services_import_neither_workers_nor_the_web_side():

@@ -1,47 +1,18 @@
-"""Thin Celery tasks: take an id, open a session, call the service that does the work."""
+"""Thin Celery tasks: take an id, open a unit of work, call the service that does the work."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from service.config import Settings
 from service.services import batches, flagging, webhooks
-from service.services.queue import (
-    DELIVER_WEBHOOK,
-    FLAG_ARTICLE,
-    FLAG_ARTICLES,
-    SWEEP_STUCK,
-    SWEEP_WEBHOOKS,
-    CeleryQueue,
-)
-from service.storage.db import Database
-from workers.celery_app import app
+from service.services.queue import DELIVER_WEBHOOK, FLAG_ARTICLE, FLAG_ARTICLES, SWEEP_STUCK, SWEEP_WEBHOOKS
+from service.unit_of_work import Unit, checkpoint
+from workers.celery_app import app, runtime
 
 log = logging.getLogger(__name__)
-
-_database: Database | None = None
-
-
-def database() -> Database:
-    """The process's database; created lazily so each forked pool child opens its own connections."""
-    global _database
-    if _database is None:
-        _database = Database(Settings.from_env().database_url)
-        # Webhook events recorded by a task's transaction are sent once it commits.
-        webhooks.send_after_commit(_database, CeleryQueue(app))
-    return _database
-
-
-@worker_process_init.connect
-def _fresh_connections_after_fork(**_kwargs) -> None:
-    # Connections inherited from the parent over fork() are shared sockets: reusing them corrupts
-    # both sides' protocol state.
-    global _database
-    _database = None
 
 
 # Only transient failures are retried, with growing, jittered waits; a detection bug marks the
@@ -66,10 +37,11 @@ def _flag(task, article_ids: list[int]) -> int:
     failed only if it had the message to itself; otherwise it and the rest go on in a new message with
     a fresh time budget, so a slow article neither fails its neighbours nor holds them up.
     """
-    queue = CeleryQueue(task.app)
-    with database().sessionmaker() as session:
+    wiring = runtime()
+    with Unit(wiring.database) as session:
+        settled, rest = 0, []
         try:
-            return len(flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,)))
+            settled = len(flagging.flag_articles(session, article_ids, interrupts=(SoftTimeLimitExceeded,)))
         except flagging.Interrupted as stop:
             rest = article_ids[stop.index:]
             limit = task.app.conf.task_soft_time_limit
@@ -84,9 +56,11 @@ def _flag(task, article_ids: list[int]) -> int:
         except SoftTimeLimitExceeded:  # in the database rather than in a detection: start over
             session.rollback()
             rest = article_ids
-        if rest and not queue.flag_articles(rest):
-            log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
-        return 0
+        # A batch whose last article this was is finished now (batch.finished), not at the next sweep.
+        batches.finish_settled(session, article_ids=article_ids)
+    if rest and not wiring.queue.flag_articles(rest):
+        log.warning("could not pass on %d articles; the sweeper will send them", len(rest))
+    return settled
 
 
 @app.task(name=FLAG_ARTICLES, bind=True, **RETRY_TRANSIENT)
@@ -104,9 +78,10 @@ def flag_article(self, article_id: int) -> int:
 @app.task(name=SWEEP_STUCK, autoretry_for=(OperationalError,), max_retries=2, retry_backoff=5)
 def sweep_stuck_articles() -> int:
     """Re-send articles stuck in `queued` or `flagging` (run by Celery beat)."""
-    settings = Settings.from_env()
-    with database().sessionmaker() as session:
-        return len(flagging.resend_stuck(session, CeleryQueue(app), timedelta(seconds=settings.stuck_after),
+    wiring = runtime()
+    settings = wiring.settings
+    with Unit(wiring.database) as session:
+        return len(flagging.resend_stuck(session, wiring.queue, timedelta(seconds=settings.stuck_after),
                                          timedelta(seconds=settings.flagging_stuck_after)))
 
 
@@ -114,16 +89,18 @@ def sweep_stuck_articles() -> int:
           retry_backoff_max=300, retry_jitter=True, max_retries=8)
 def deliver_webhook(delivery_id: int) -> None:
     """One attempt at a webhook delivery; the service records it and schedules what comes next."""
-    policy = webhooks.DeliveryPolicy.from_settings(Settings.from_env())
-    with database().sessionmaker() as session:
-        webhooks.deliver(session, CeleryQueue(app), delivery_id, policy)
+    wiring = runtime()
+    policy = webhooks.DeliveryPolicy.from_settings(wiring.settings)
+    with Unit(wiring.database) as session:
+        webhooks.deliver(session, wiring.queue, delivery_id, policy)
 
 
 @app.task(name=SWEEP_WEBHOOKS, autoretry_for=(OperationalError,), max_retries=2, retry_backoff=5)
 def sweep_webhooks() -> int:
     """Finish settled batches (sending batch.finished) and re-send lost deliveries (run by Celery beat)."""
-    settings = Settings.from_env()
-    with database().sessionmaker() as session:
+    wiring = runtime()
+    with Unit(wiring.database) as session:
         batches.finish_settled(session)
-        overdue = timedelta(seconds=settings.stuck_after)
-        return len(webhooks.resend_pending(session, CeleryQueue(app), overdue))
+        checkpoint(session)  # batch.finished goes out even if the re-sending fails
+        overdue = timedelta(seconds=wiring.settings.stuck_after)
+        return len(webhooks.resend_pending(session, wiring.queue, overdue))

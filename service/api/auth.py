@@ -4,16 +4,22 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Response, g, request, session
 from werkzeug.exceptions import Forbidden
 
 from service.api.problems import problem
 from service.domain.access import Principal
-from service.runtime import db_session, runtime
+from service.runtime import db_session, runtime, writer_unit
 from service.services import accounts
-from service.services.accounts import resolve_token
+from service.services.accounts import record_token_use, resolve_token
 from service.storage.accounts import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +71,21 @@ def principal_from_session() -> Principal | None:
     secret = session_secret()
     if not secret:
         return None  # not logged in (a cookie from before sessions were kept server-side is not either)
-    principal = accounts.resolve_session(db_session(), secret)
+    principal = accounts.resolve_session(db_session(), secret, _in_writer(accounts.record_session_use))
     if principal is None:
         session.clear()
     return principal
+
+
+def _in_writer(record: Callable[[Session, int, datetime], None]) -> Callable[[int, datetime], None]:
+    """`record` (a token's or a browser session's use) in a unit of its own: the request's session may be
+    a reader, which cannot write."""
+
+    def run(row_id: int, moment: datetime) -> None:
+        with writer_unit() as writer:
+            record(writer, row_id, moment)
+
+    return run
 
 
 def authenticate() -> Response | None:
@@ -81,7 +98,8 @@ def authenticate() -> Response | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return unauthorized("Send an API token as `Authorization: Bearer <token>`.")
-        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache)
+        g.principal = resolve_token(db_session(), secret.strip(), runtime().token_cache,
+                                    _in_writer(record_token_use))
         if g.principal is None:
             log.warning("rejected an unknown, revoked or expired token from %s", request.remote_addr)
             return unauthorized("The token is unknown, revoked or expired.")

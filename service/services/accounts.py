@@ -7,7 +7,9 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -181,18 +183,23 @@ _SESSION_SEEN = update(BrowserSession).where(BrowserSession.id == bindparam("ses
     .values(last_seen_at=bindparam("now"))
 
 
-def resolve_session(session: Session, secret: str) -> Principal | None:
+def record_session_use(session: Session, session_id: int, moment: datetime) -> None:
+    session.connection().execute(_SESSION_SEEN, {"session_id": session_id, "now": moment})
+
+
+def resolve_session(session: Session, secret: str,
+                    record_use: Callable[[int, datetime], None] | None = None) -> Principal | None:
     """The user of a live browser session, or None once it was logged out, ended by a password change,
     unused for SESSION_LIFETIME, or its user disabled or deleted. Read from the database on every request
-    (never cached), so a logout ends the session in every web process at once."""
+    (never cached), so a logout ends the session in every web process at once. The use is recorded as in
+    `resolve_token`."""
     now = datetime.now(UTC)
     row = session.connection().execute(_SESSION_LOOKUP, {"digest": _digest(secret)}).first()
     if row is None or row.disabled or row.last_seen_at <= now - SESSION_LIFETIME:
         return None
     # Once a minute, not on every request: the lifetime runs from the last use, give or take that minute.
     if (now - row.last_seen_at).total_seconds() > 60:
-        session.connection().execute(_SESSION_SEEN, {"session_id": row.id, "now": now})
-        session.commit()
+        (record_use or partial(record_session_use, session))(row.id, now)
     role = Role(row.role)
     return Principal(row.user_id, row.username, role, ROLE_SCOPES[role])
 
@@ -281,10 +288,17 @@ _TOKEN_LOOKUP = (
 )
 
 
-def resolve_token(session: Session, secret: str, cache: TokenCache | None = None) -> Principal | None:
+def record_token_use(session: Session, token_id: int, moment: datetime) -> None:
+    session.get_one(ApiToken, token_id).last_used_at = moment
+
+
+def resolve_token(session: Session, secret: str, cache: TokenCache | None = None,
+                  record_use: Callable[[int, datetime], None] | None = None) -> Principal | None:
     """The caller a bearer secret stands for, or None if it is unknown, revoked, expired or disabled.
 
-    With a `cache`, a token seen lately is answered from memory (see service.services.token_cache)."""
+    With a `cache`, a token seen lately is answered from memory (see service.services.token_cache). The
+    use is recorded by `record_use` (the web app's, in a writer unit of its own: a GET's session cannot
+    write), else in `session`."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < len(TOKEN_PREFIX) + 12:
         return None
     digest, now = _digest(secret), datetime.now(UTC)
@@ -303,8 +317,7 @@ def resolve_token(session: Session, secret: str, cache: TokenCache | None = None
     # Recording every use would turn each read into a write; once a minute is enough to spot stale tokens
     # (a cached token is looked up again, and its use recorded, once the cache's copy is stale).
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        session.get_one(ApiToken, token.id).last_used_at = now
-        session.commit()
+        (record_use or partial(record_token_use, session))(token.id, now)
     role = Role(token.role)
     principal = Principal(token.user_id, token.username, role,
                           frozenset(Scope(s) for s in token.scopes) & ROLE_SCOPES[role], token.id)

@@ -133,9 +133,8 @@ def create_annotation(session: Session, principal: Principal, claim_id: int,
     history.record(session, principal, "annotation", annotation.id, "create", None, snapshot(annotation),
                    claim_id=claim.id, insert_now=True)
     webhooks.annotation_event(session, annotation, "create", principal, article_id=claim.article_id)
-    # Last before the commit: it locks the claim's row until then.
+    # Last: it locks the claim's row until the caller's commit.
     _count(session, claim.id, +1)
-    session.commit()
     return annotation
 
 
@@ -217,7 +216,6 @@ def _save(session: Session, principal: Principal, annotation: Annotation, action
     webhooks.annotation_event(session, annotation, action, principal)
     if count_change:
         _count(session, annotation.claim_id, count_change)
-    session.commit()
 
 
 _STILL_AT = (select(Annotation.id)
@@ -233,7 +231,6 @@ def _unchanged(session: Session, principal: Principal, annotation: Annotation,
     annotation_id, version = annotation.id, annotation.version
     if session.connection().execute(_STILL_AT, {"id": annotation_id, "version": version}).first() is None:
         raise _conflict(session, principal, annotation_id, present)
-    session.commit()
 
 
 def update_annotation(session: Session, principal: Principal, annotation_id: int, changes: dict[str, Any],
@@ -294,4 +291,3 @@ def set_review_status(session: Session, principal: Principal, target: Claim | Ar
     target.review_version += 1
     history.record(session, principal, "claim" if is_claim else "article", target.id, "status", before,
                    {"review_status": target.review_status}, claim_id=target.id if is_claim else None)
-    session.commit()

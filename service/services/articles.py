@@ -182,7 +182,7 @@ def delete_article(session: Session, article_id: int) -> None:
     if article is None:
         raise NotFound(f"There is no article {article_id}.")
     session.delete(article)
-    session.commit()
+    session.flush()
 
 
 @dataclass(frozen=True)

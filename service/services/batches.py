@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import BinaryIO
 
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from service.services.errors import InvalidInput, NotFound, ServiceError
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Batch, Claim
+from service.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,28 @@ class ImportLimits:
 
 
 @dataclass(frozen=True)
+class BatchState:
+    """What a batch is as reported: its row, but `finished` (and when) once none of its articles is
+    left to flag, whether or not a writer has recorded that yet. A copy, so reading changes nothing."""
+
+    id: int
+    kind: str
+    status: str
+    total: int
+    duplicates: int
+    errors: list
+    error_count: int
+    filter: dict | None
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class BatchReport:
     """A batch with the counts of its articles by status, derived from the articles themselves."""
 
-    batch: Batch
+    batch: BatchState
     queued: int = 0
     flagging: int = 0
     flagged: int = 0
@@ -189,7 +208,7 @@ class _Import:
             return
         self.add(number, parsed)
         if len(self.pending) >= CHUNK_SIZE:
-            self.commit()
+            self.store()
 
     def add(self, number: int, submission: Submission) -> None:
         """Clean the line's article into the chunk; the database is asked about duplicates once per chunk."""
@@ -254,7 +273,7 @@ class _Import:
             try:
                 ids += self.insert([article])
                 self.save()
-                self.session.commit()
+                checkpoint(self.session)
             except SQLAlchemyError as exc:
                 if not _refused(exc):
                     raise
@@ -266,7 +285,7 @@ class _Import:
                     self.problem(number, REFUSED)
                 self.lock()
                 self.save()
-                self.session.commit()
+                checkpoint(self.session)
         return ids
 
     def insert(self, articles: list[CleanedArticle]) -> list[int]:
@@ -292,7 +311,7 @@ class _Import:
         if batch.errors != self.errors:
             batch.errors = list(self.errors)  # a new list, so the JSON column is written
 
-    def commit(self) -> None:
+    def store(self) -> None:
         """Commit the chunk, then enqueue it; if the batch was cancelled meanwhile, fail the chunk instead.
 
         One query for the chunk's duplicates, one flush for its articles and claims (multi-row INSERTs),
@@ -305,7 +324,7 @@ class _Import:
         try:
             ids = self.insert([article for _, _, article in self.pending])
             self.save()
-            self.session.commit()
+            checkpoint(self.session)
         except SQLAlchemyError as exc:
             # A line the database refuses (a value out of its range, a concurrent writer's duplicate)
             # must not take the chunk's other lines down with it.
@@ -330,7 +349,7 @@ def start_import(session: Session) -> Batch:
     """A new import batch, committed so it can be followed while its lines are read."""
     batch = Batch(kind=BatchKind.IMPORT, status=BatchStatus.QUEUED, started_at=now(), errors=[])
     session.add(batch)
-    session.commit()
+    checkpoint(session)
     return batch
 
 
@@ -350,7 +369,7 @@ def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: Bi
                 on_progress(size)
             if state.cancelled or state.too_large:
                 break
-        state.commit()
+        state.store()
     except BaseException as exc:
         # A client gone, a limit enforced by the web server, Ctrl-C: keep what was read. A database error:
         # the chunk is lost with the transaction, and the batch says where reading stopped, in words any
@@ -362,7 +381,7 @@ def import_articles(session: Session, queue: TaskQueue, batch: Batch, stream: Bi
             state.pending.clear()
             reason = "the database failed; send the file again to resume"
         state.problem(state.number + 1, f"reading stopped: {reason}")
-        state.commit()
+        state.store()
         _end_reading(session, batch)
         raise
     _end_reading(session, batch)
@@ -375,7 +394,8 @@ def _end_reading(session: Session, batch: Batch) -> None:
     # Conditional, so a cancel that came in while the lines were read is not undone.
     session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.QUEUED)
                     .values(status=BatchStatus.RUNNING))
-    session.commit()
+    finish_settled(session, batch_ids=[batch.id])  # nothing to flag (all duplicates, say)
+    checkpoint(session)
     session.refresh(batch)
 
 
@@ -400,9 +420,9 @@ def start_reflag(session: Session, queue: TaskQueue, f: ArticleFilter) -> Batch:
         .values(status=ArticleStatus.QUEUED, status_reason=None, batch_id=batch.id, updated_at=started)
         .execution_options(synchronize_session=False))
     batch.total = result.rowcount
-    session.commit()
+    checkpoint(session)
     ids = session.scalars(select(Article.id).where(Article.batch_id == batch.id).order_by(Article.id)).all()
-    session.commit()  # end the read before the publishes, so SQLite writers are not held up meanwhile
+    checkpoint(session)  # end the read before the publishes, so SQLite writers are not held up meanwhile
     for start in range(0, len(ids), TASK_SIZE):
         if not queue.flag_articles(ids[start:start + TASK_SIZE]):
             log.warning("reflag batch %s: the broker refused a message; the sweeper will send the rest",
@@ -412,7 +432,8 @@ def start_reflag(session: Session, queue: TaskQueue, f: ArticleFilter) -> Batch:
 
 
 def _reports(session: Session, batches: list[Batch]) -> list[BatchReport]:
-    """Count each batch's articles by status in one query, and mark finished the batches that are."""
+    """Count each batch's articles by status in one query; a running batch none of whose articles is
+    left to flag is reported finished (at its last article's change). Reads only."""
     ids = [b.id for b in batches]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     last_flagged: dict[int, datetime] = {}
@@ -431,38 +452,65 @@ def _reports(session: Session, batches: list[Batch]) -> list[BatchReport]:
     reports = []
     for batch in batches:
         c = counts[batch.id]
-        unfinished = c.get(ArticleStatus.QUEUED, 0) + c.get(ArticleStatus.FLAGGING, 0)
-        if batch.status == BatchStatus.RUNNING and unfinished == 0:
-            _finish(session, batch, last_change.get(batch.id), c)
+        state = BatchState(batch.id, batch.kind, batch.status, batch.total, batch.duplicates, batch.errors,
+                           batch.error_count, batch.filter, batch.created_at, batch.started_at,
+                           batch.finished_at)
+        if batch.status == BatchStatus.RUNNING and _settled(c):
+            state = replace(state, status=BatchStatus.FINISHED,
+                            finished_at=last_change.get(batch.id) or batch.started_at)
         flagged = c.get(ArticleStatus.FLAGGED, 0)
         rate = None
         if flagged and batch.id in last_flagged and batch.started_at is not None:
             seconds = (last_flagged[batch.id] - batch.started_at).total_seconds()
             rate = round(flagged / seconds, 2) if seconds > 0 else None
-        reports.append(BatchReport(batch, queued=c.get(ArticleStatus.QUEUED, 0),
+        reports.append(BatchReport(state, queued=c.get(ArticleStatus.QUEUED, 0),
                                    flagging=c.get(ArticleStatus.FLAGGING, 0), flagged=flagged,
                                    failed=c.get(ArticleStatus.FAILED, 0), articles_per_second=rate))
     return reports
 
 
-def _finish(session: Session, batch: Batch, last_change: datetime | None, counts: dict[str, int]) -> None:
-    # Conditional, so a concurrent cancel wins; finished_at is when the last article settled, not when
-    # someone happened to look.
-    finished = session.execute(update(Batch).where(Batch.id == batch.id, Batch.status == BatchStatus.RUNNING)
-                               .values(status=BatchStatus.FINISHED, finished_at=last_change or now()))
-    if finished.rowcount:
-        # Only the caller whose UPDATE finished the batch reports it, so batch.finished goes out once.
-        session.refresh(batch)
-        webhooks.batch_finished(session, batch, {str(k): v for k, v in counts.items()})
-    session.commit()
-    session.refresh(batch)
+def _settled(counts: dict[str, int]) -> bool:
+    return counts.get(ArticleStatus.QUEUED, 0) + counts.get(ArticleStatus.FLAGGING, 0) == 0
 
 
-def finish_settled(session: Session) -> list[int]:
-    """Finish the running batches none of whose articles is still queued or being flagged (the sweeper
-    calls it, so batch.finished goes out even when nobody looks at the batch)."""
-    running = list(session.scalars(select(Batch).where(Batch.status == BatchStatus.RUNNING)))
-    return [r.batch.id for r in _reports(session, running) if r.batch.status == BatchStatus.FINISHED]
+def finish_settled(session: Session, article_ids: list[int] | None = None,
+                   batch_ids: list[int] | None = None) -> list[int]:
+    """Record as finished the running batches none of whose articles is still queued or being flagged,
+    each with its batch.finished event; the ids of those this call finished.
+
+    The sweeper calls it for every running batch, so batch.finished goes out even when nobody looks;
+    the flagging task for the batches of the articles it has just settled (`article_ids`), so it goes out
+    as soon as the last one is stored; an import or a cancel for its own batch (`batch_ids`). It does not
+    commit: the caller's transaction holds the change.
+    """
+    running = select(Batch).where(Batch.status == BatchStatus.RUNNING)
+    if article_ids is not None:
+        running = running.where(Batch.id.in_(select(Article.batch_id).where(Article.id.in_(article_ids))))
+    if batch_ids is not None:
+        running = running.where(Batch.id.in_(batch_ids))
+    # A cheap look first (the batch_id index, stopping at the first article left), so a worker settling
+    # articles of a 50,000-article batch does not count the whole batch after every message.
+    unsettled = exists().where(Article.batch_id == Batch.id,
+                               Article.status.in_((ArticleStatus.QUEUED, ArticleStatus.FLAGGING)))
+    candidates = list(session.scalars(running.where(~unsettled)))
+    finished = []
+    for report in _reports(session, candidates):
+        if report.batch.status != BatchStatus.FINISHED:
+            continue
+        # Conditional, so a concurrent cancel (or another finisher) wins; only the caller whose UPDATE
+        # finished the batch reports it, so batch.finished goes out once.
+        done = session.execute(update(Batch).where(Batch.id == report.batch.id,
+                                                   Batch.status == BatchStatus.RUNNING)
+                               .values(status=BatchStatus.FINISHED,
+                                       finished_at=report.batch.finished_at or now()))
+        if done.rowcount:
+            batch = session.get(Batch, report.batch.id, populate_existing=True)
+            counts = {str(status): n for status, n in (
+                (ArticleStatus.QUEUED, report.queued), (ArticleStatus.FLAGGING, report.flagging),
+                (ArticleStatus.FLAGGED, report.flagged), (ArticleStatus.FAILED, report.failed)) if n}
+            webhooks.batch_finished(session, batch, counts)
+            finished.append(batch.id)
+    return finished
 
 
 def get_batch(session: Session, batch_id: int) -> BatchReport:
@@ -486,6 +534,8 @@ def cancel_batch(session: Session, batch_id: int) -> BatchReport:
     batch = session.scalar(select(Batch).where(Batch.id == batch_id).with_for_update())
     if batch is None:
         raise NotFound(f"There is no batch {batch_id}.")
+    finish_settled(session, batch_ids=[batch_id])  # nothing left to cancel: it is finished
+    session.refresh(batch)
     if batch.status in (BatchStatus.QUEUED, BatchStatus.RUNNING):
         stopped = now()
         session.execute(
@@ -493,6 +543,6 @@ def cancel_batch(session: Session, batch_id: int) -> BatchReport:
             .values(status=ArticleStatus.FAILED, status_reason=BATCH_CANCELLED, updated_at=stopped)
             .execution_options(synchronize_session=False))
         batch.status, batch.finished_at = BatchStatus.CANCELLED, stopped
-    session.commit()
+    session.flush()
     return get_batch(session, batch_id)
 

@@ -16,6 +16,7 @@ from service.services.detector import DETECTOR_VERSION, detect_flags
 from service.services.detector import Flag as DetectedFlag
 from service.services.queue import TaskQueue
 from service.storage.models import Article, Claim, Flag
+from service.unit_of_work import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def start_flagging(session: Session, article_ids: list[int], version: str, redo:
         update(Article).where(*wanted)
         .values(status=ArticleStatus.FLAGGING, status_reason=None, updated_at=datetime.now(UTC))
         .returning(Article.id, Article.body).execution_options(synchronize_session=False)).all()
-    session.commit()
+    checkpoint(session)
     return dict(rows)
 
 
@@ -119,7 +120,7 @@ def store_flags(session: Session, results: dict[int, list[DetectedFlag]], failur
             articles[article_id].status = ArticleStatus.FAILED
             articles[article_id].status_reason = reason[:2000]
             stored[article_id] = 0
-    session.commit()
+    checkpoint(session)
     return stored
 
 
@@ -191,7 +192,7 @@ def resend_stuck(session: Session, queue: TaskQueue, stuck_after: timedelta,
     now = datetime.now(UTC)
     for article in stuck:
         article.updated_at = now  # restart the clock, so the next sweep leaves it alone for a while
-    session.commit()
+    checkpoint(session)
     ids = [article.id for article in stuck]
     sent: list[int] = []
     for start in range(0, len(ids), RESEND_SIZE):

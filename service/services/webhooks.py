@@ -2,7 +2,7 @@
 
 An event is recorded by `emit`, in the transaction of the change it reports: the delivery rows commit
 with the change or vanish with it, so nothing is sent for a rolled-back change and nothing committed is
-lost. The delivery tasks are sent after the commit (`send_after_commit`); a message lost on the way
+lost. The delivery tasks are sent after the commit (service/unit_of_work.py); a message lost on the way
 is re-sent by the sweeper (`resend_pending`), since the rows, not the broker, are the source of truth.
 """
 from __future__ import annotations
@@ -34,9 +34,9 @@ from service.services.errors import InvalidInput, NotFound
 from service.services.pagination import Page, newest_first
 from service.services.queue import TaskQueue
 from service.services.verdicts import current_verdicts
-from service.storage.db import Database
 from service.storage.models import Annotation, Article, Batch
 from service.storage.webhooks import Webhook, WebhookDelivery
+from service.unit_of_work import after_commit, checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ EARLY = timedelta(seconds=2)
 MAX_ERROR_BODY = 200
 USER_AGENT = "Claimdesk-Webhooks/1"
 
-_OUTBOX = "claimdesk_webhook_outbox"
 _ACTIVE = "claimdesk_active_webhooks"
 
 
@@ -236,8 +235,16 @@ def emit(session: Session, event_name: str, payload: dict[str, Any], key: str | 
     # No flush here: the caller's flush or commit does it, so an optimistic-lock conflict still
     # surfaces where the caller expects it.
     session.add_all(deliveries)
-    session.info.setdefault(_OUTBOX, []).extend(deliveries)
+    if deliveries:
+        after_commit(session, lambda queue: _send(queue, deliveries))
     return deliveries
+
+
+def _send(queue: TaskQueue, deliveries: list[WebhookDelivery]) -> None:
+    for delivery in deliveries:
+        state = inspect(delivery)
+        if state.identity is not None:
+            queue.deliver_webhook(state.identity[0])
 
 
 _ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id)
@@ -253,23 +260,10 @@ def _active_webhooks(session: Session) -> list[tuple[int, list[str]]]:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_outbox(session: Session, transaction) -> None:
-    # After a commit the tasks have been sent (after_commit runs first); after a rollback or a close the
-    # rows are gone, so there is nothing to send. The next transaction reads the webhooks afresh.
+def _forget_webhooks(session: Session, transaction) -> None:
+    # The next transaction reads the webhooks afresh.
     if transaction.parent is None:
-        session.info.pop(_OUTBOX, None)
         session.info.pop(_ACTIVE, None)
-
-
-def send_after_commit(database: Database, queue: TaskQueue) -> None:
-    """Send the delivery tasks of every transaction of `database`'s sessions once it has committed."""
-
-    @event.listens_for(database.sessionmaker, "after_commit")
-    def _send(session: Session) -> None:
-        for delivery in session.info.pop(_OUTBOX, []):
-            state = inspect(delivery)
-            if state.identity is not None:
-                queue.deliver_webhook(state.identity[0])
 
 
 def resend_pending(session: Session, queue: TaskQueue, overdue: timedelta, limit: int = 500) -> list[int]:
@@ -283,7 +277,7 @@ def resend_pending(session: Session, queue: TaskQueue, overdue: timedelta, limit
         .order_by(WebhookDelivery.id).limit(limit)))
     for delivery in lost:
         delivery.next_attempt_at = now
-    session.commit()
+    checkpoint(session)
     sent = [d.id for d in lost if queue.deliver_webhook(d.id)]
     if sent:
         log.warning("re-sent %d overdue webhook deliveries: %s", len(sent), sent[:20])
@@ -367,7 +361,7 @@ def create_webhook(session: Session, policy: AddressPolicy, url: str, events: li
     webhook = Webhook(url=url, secret=secret, events=sorted(set(events), key=EVENTS.index), active=True,
                       created_by=created_by, consecutive_failures=0)
     session.add(webhook)
-    session.commit()
+    session.flush()
     return webhook, generated
 
 
@@ -402,13 +396,13 @@ def update_webhook(session: Session, policy: AddressPolicy, webhook_id: int, cha
         webhook.disabled_at = webhook.disabled_reason = None
     elif changes.get("active") is False and webhook.active:
         _disable(session, webhook, f"disabled by {actor}")
-    session.commit()
+    session.flush()
     return webhook
 
 
 def delete_webhook(session: Session, webhook_id: int) -> None:
     session.delete(get_webhook(session, webhook_id))
-    session.commit()
+    session.flush()
 
 
 def list_deliveries(session: Session, webhook_id: int, limit: int, cursor: str | None) -> Page:
@@ -423,7 +417,7 @@ def ping(session: Session, webhook_id: int, actor: str) -> WebhookDelivery:
     get_webhook(session, webhook_id)
     [delivery] = emit(session, PING, {"webhook_id": webhook_id, "actor": actor, "sent_at": _iso(utcnow())},
                       webhook_id=webhook_id)
-    session.commit()
+    session.flush()
     return delivery
 
 
@@ -509,19 +503,19 @@ def deliver(session: Session, queue: TaskQueue, delivery_id: int,
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == PENDING,
                or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + EARLY))
         .values(next_attempt_at=lease).execution_options(synchronize_session=False)).rowcount
-    session.commit()
+    checkpoint(session)
     delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
     if not claimed or delivery is None:
-        session.commit()
+        checkpoint(session)
         return delivery  # done, gone, not due yet, or another worker is on it
     webhook = session.get(Webhook, delivery.webhook_id, populate_existing=True)
     if webhook is None:  # deleted a moment ago, its deliveries with it
-        session.commit()
+        checkpoint(session)
         return None
     if not webhook.active and delivery.event != PING:
         delivery.status, delivery.next_attempt_at = FAILED, None
         delivery.last_error = "the webhook is disabled"
-        session.commit()
+        checkpoint(session)
         return delivery
     if delivery.event_key is not None:
         older = session.execute(
@@ -536,11 +530,11 @@ def deliver(session: Session, queue: TaskQueue, delivery_id: int,
             due = older.next_attempt_at
             wait = min(max((due - now).total_seconds(), 1) if due else 1, MAX_BACKOFF)
             delivery.next_attempt_at = now + timedelta(seconds=wait)
-            session.commit()
+            checkpoint(session)
             queue.deliver_webhook(delivery.id, countdown=wait)
             return delivery
     url, secret = webhook.url, webhook.secret
-    session.commit()  # no transaction stays open while the receiver is called
+    checkpoint(session)  # no transaction stays open while the receiver is called
 
     code: int | None = None
     error: str | None = None
@@ -572,7 +566,7 @@ def _record(session: Session, queue: TaskQueue, delivery_id: int, policy: Delive
     webhook = delivery and session.get(Webhook, delivery.webhook_id, populate_existing=True,
                                        with_for_update=True)
     if delivery is None or webhook is None:  # the webhook was deleted while its receiver was called
-        session.commit()
+        checkpoint(session)
         return None
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_latency_ms, delivery.last_error = code, latency, error
@@ -596,7 +590,7 @@ def _record(session: Session, queue: TaskQueue, delivery_id: int, policy: Delive
     else:
         retry_in = backoff(delivery.attempts)
         delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-    session.commit()
+    checkpoint(session)
     if retry_in is not None:
         queue.deliver_webhook(delivery.id, countdown=retry_in)
     elif delivery.event_key is not None:
@@ -613,8 +607,8 @@ def _send_next(session: Session, queue: TaskQueue, settled: WebhookDelivery) -> 
                WebhookDelivery.status == PENDING, WebhookDelivery.id > settled.id)
         .order_by(WebhookDelivery.id).limit(1))
     if following is None or following.attempts > 0:
-        session.commit()
+        checkpoint(session)
         return  # none waiting, or one that is already retrying on its own schedule
     following.next_attempt_at = utcnow()
-    session.commit()
+    checkpoint(session)
     queue.deliver_webhook(following.id)

@@ -13,11 +13,13 @@ def libpq_url(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_engine(url: str, autocommit: bool = False) -> Engine:
+def make_engine(url: str, autocommit: bool = False, read_only: bool = False) -> Engine:
     """An engine tuned for the backend: SQLite must share one file between web and worker processes.
 
-    `autocommit`: its connections stay in autocommit mode, set once when each is made."""
-    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+    `autocommit`: its connections stay in autocommit mode, set once when each is made. `read_only`: the
+    database refuses every write made through them (PostgreSQL: default_transaction_read_only; SQLite:
+    PRAGMA query_only)."""
+    options: dict = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
 
@@ -29,9 +31,13 @@ def make_engine(url: str, autocommit: bool = False) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
             cursor.close()
 
         return engine
+    if read_only:
+        options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
     engine = create_engine(url, pool_size=5, max_overflow=10, **options)
     _ping_when_idle(engine)
     return engine
@@ -70,19 +76,23 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 class Database:
-    """The engines (one for writes, one of autocommit connections for reads) and their session
-    factories; the web app and the worker each own one."""
+    """The engines (one for writes, one of read-only autocommit connections for reads) and their session
+    factories; service/bootstrap.py builds one per process. Every session's `info` names its Database
+    (and "read_only" for the reader's), so what follows a commit finds the process's `outlets` (see
+    service/unit_of_work.py)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.outlets = None  # set by service.unit_of_work.connect
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"database": self})
         # For requests that only read. Each statement commits on its own, so a read costs no BEGIN and
         # no ROLLBACK round trip; it sees what it would have seen inside a READ COMMITTED transaction,
         # where every statement takes a fresh snapshot anyway. Its own pool of autocommit connections
         # spares switching a pooled connection to autocommit and back on every checkout.
-        self.read_engine = make_engine(url, autocommit=True)
-        self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.read_engine = make_engine(url, autocommit=True, read_only=True)
+        self.reader = sessionmaker(self.read_engine, expire_on_commit=False,
+                                   info={"database": self, "read_only": True})
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -179,6 +179,56 @@ def test_the_openapi_document_describes_batches(client):
     assert "articles_per_second" in spec["components"]["schemas"]["Batch"]["properties"]
 
 
+def _writes(app) -> list[str]:
+    """Record the statements either engine of the app runs that change data (and those that lock)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    database = app.extensions["claimdesk"].database
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE") or "FOR UPDATE" in statement.upper():
+            seen.append(statement)
+
+    for engine in (database.engine, database.read_engine):
+        event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_reading_a_settled_batch_writes_nothing_and_the_worker_reports_it_finished(app, client, session,
+                                                                                   queue, monkeypatch):
+    from service.storage.webhooks import Webhook, WebhookDelivery
+    from workers import tasks
+
+    session.add(Webhook(url="http://receiver.example/hook", secret="s" * 32, events=["batch.finished"]))
+    session.commit()
+    batch = upload(client, jsonl(story(1), story(2))).get_json()
+    ids = [a["id"] for a in client.get("/api/v1/articles").get_json()["items"]]
+    # The first article is flagged by hand: the batch is still running.
+    flag_article(session, ids[0], detector=DETECTOR, version="t1")
+    # The last one by a worker, flagging it as the task does.
+    monkeypatch.setattr(tasks.app, "claimdesk", app.extensions["claimdesk"])
+    assert tasks.app.tasks["claimdesk.flag_articles"].run([ids[1]]) == 1
+    [delivery] = session.query(WebhookDelivery).filter_by(event="batch.finished").all()
+    assert queue.deliveries == [(delivery.id, None)]  # sent at the worker's commit, not by the sweeper
+    assert delivery.payload["batch"]["id"] == batch["id"]
+
+    # A batch whose articles settled without a worker (here, flagged by hand) is reported finished by a
+    # GET, which writes nothing: the sweeper records it.
+    second = upload(client, jsonl(story(3))).get_json()
+    [third] = [a["id"] for a in client.get("/api/v1/articles").get_json()["items"] if a["id"] not in ids]
+    flag_article(session, third, detector=DETECTOR, version="t1")
+    writes = _writes(app)
+    shown = client.get(f"/api/v1/batches/{second['id']}").get_json()
+    listed = client.get("/api/v1/batches").get_json()["items"]
+    assert (shown["status"], listed[0]["status"]) == ("finished", "finished")
+    assert shown["finished_at"] is not None
+    assert writes == []
+    session.expire_all()
+    assert session.query(WebhookDelivery).filter_by(event="batch.finished").count() == 1
+
+
 # Two lines that validate as they were but that the database could not store: a date-time in year 0 once
 # in UTC, and a headline (25 long words, no full stop) over PostgreSQL's varchar(1000) for titles.
 LONG_HEADLINE = " ".join(f"{'Supercalifragilistic' * 3}{i:02d}" for i in range(25))

@@ -21,6 +21,7 @@ from service.services.flagging import flag_article
 from service.storage.accounts import User
 from service.storage.models import Article, Claim
 from service.storage.webhooks import Webhook, WebhookDelivery
+from service.unit_of_work import connect
 from tests.fakes import KeywordDetector, RecordingQueue
 from tests.receiver import Receiver
 
@@ -33,7 +34,7 @@ POLICY = webhooks.DeliveryPolicy(LOCAL, timeout=5, max_attempts=10, disable_afte
 def queue(database) -> RecordingQueue:
     """The queue delivery tasks go to, wired as the web app and the worker wire theirs."""
     queue = RecordingQueue()
-    webhooks.send_after_commit(database, queue)
+    connect(database, queue)
     return queue
 
 
@@ -44,7 +45,9 @@ def receiver():
 
 
 def hook(session, url: str, events=webhooks.EVENTS, policy=LOCAL) -> Webhook:
-    return webhooks.create_webhook(session, policy, url, list(events), SECRET)[0]
+    webhook = webhooks.create_webhook(session, policy, url, list(events), SECRET)[0]
+    session.commit()  # as the request or command that registers it does
+    return webhook
 
 
 def pending(session, event="annotation.created", key: str | None = "article:1", data=None) -> int:
@@ -482,6 +485,7 @@ def test_a_refused_edit_emits_nothing(session, queue, receiver):
     claim = session.scalars(select(Claim).where(Claim.article_id == article.id)).first()
     annotation = annotations.create_annotation(session, editor(session), claim.id,
                                                annotations.AnnotationInput(note="n"))
+    session.commit()  # the request that made it ends
     with pytest.raises(Exception, match="changed this"):
         annotations.update_annotation(session, editor(session), annotation.id, {"note": "x"}, '"stale"',
                                       lambda a: {})

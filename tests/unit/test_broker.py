@@ -1,4 +1,4 @@
-"""The embedded broker (workers/broker.py): consumers get whole messages, in order, and survive a bad file."""
+"""The embedded broker (service/broker.py): consumers get whole messages, in order, and survive a bad file."""
 from __future__ import annotations
 
 import logging
@@ -7,9 +7,9 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
+from service import broker
 from service.config import Settings
-from workers import broker
-from workers.celery_app import make_celery
+from service.tasking import make_celery
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_an_unreadable_message_file_is_dropped_with_a_log_line_and_the_next_one_
     producer, consumer = channels
     (tmp_path / f"{0:020d}_written-by-something-else.claimdesk.msg").write_text("")
     producer._put("claimdesk", {"article": 7})
-    with caplog.at_level(logging.ERROR, logger="workers.broker"):
+    with caplog.at_level(logging.ERROR, logger="service.broker"):
         assert consumer._get("claimdesk") == {"article": 7}
     assert "dropped an unreadable message from the claimdesk queue" in caplog.text
 

@@ -22,7 +22,7 @@ from kombu.utils.json import dumps
 log = logging.getLogger(__name__)
 
 # What Celery's broker_transport setting names to use this transport for a filesystem:// URL.
-TRANSPORT = "workers.broker:Transport"
+TRANSPORT = "service.broker:Transport"
 
 
 class Channel(filesystem.Channel):
