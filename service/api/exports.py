@@ -22,7 +22,8 @@ _CSV = {"type": "string", "description": "A header row, then one row per flag an
 
 def _publisher() -> service.Publisher:
     settings = runtime().settings
-    return service.Publisher(api_url=public_url() + API_PREFIX, org_name=settings.org_name, org_url=settings.org_url,
+    return service.Publisher(api_url=public_url() + API_PREFIX, org_name=settings.org_name,
+                             org_url=settings.org_url,
                              verdicts=settings.verdicts)
 
 

@@ -21,11 +21,12 @@ class FlagKindSpec:
 
 
 KINDS: tuple[FlagKindSpec, ...] = (
-    FlagKindSpec("quote", ("direct", "partial"), "quotes", "#0072b2", "rgba(0, 114, 178, 0.13)", "solid", "❝"),
+    FlagKindSpec("quote", ("direct", "partial"), "quotes", "#0072b2", "rgba(0, 114, 178, 0.13)", "solid",
+                 "❝"),
     FlagKindSpec("number", ("count", "percent", "money", "measure", "ratio", "vague"), "numbers", "#a35d00",
                  "rgba(230, 159, 0, 0.22)", "double", "#"),
-    FlagKindSpec("sourcing", ("named", "anonymous", "vague"), "sourcing", "#9e3d74", "rgba(204, 121, 167, 0.22)",
-                 "wavy", "☞"),
+    FlagKindSpec("sourcing", ("named", "anonymous", "vague"), "sourcing", "#9e3d74",
+                 "rgba(204, 121, 167, 0.22)", "wavy", "☞"),
 )
 
 

@@ -24,7 +24,8 @@ class LoginSchema(Schema):
 
 
 class PasswordChangeSchema(Schema):
-    current_password = String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD), load_only=True)
+    current_password = String(required=True, validate=validate.Length(min=1, max=MAX_PASSWORD),
+                              load_only=True)
     new_password = String(required=True, validate=_NEW_PASSWORD, load_only=True,
                           metadata={"description": f"At least {MIN_PASSWORD} characters."})
 

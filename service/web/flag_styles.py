@@ -1,4 +1,5 @@
-"""The desk's look of each flag kind, written from the registry: a new kind needs no CSS, JS or template edit."""
+"""The desk's look of each flag kind, written from the registry: a new kind needs no CSS, JS or template
+edit."""
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +21,8 @@ def stylesheet() -> str:
             f".k-{k} {{ color: var(--flag-{k}); }}",
             f'.k-{k}::before {{ content: "{glyph}"; }}',
             f"mark.f-{k} {{\n  background: var(--flag-{k}-bg); text-decoration: underline {kind.underline} "
-            f"var(--flag-{k});\n  text-decoration-thickness: {thickness}; text-underline-offset: {3 * depth}px;\n}}",
+            f"var(--flag-{k});\n  text-decoration-thickness: {thickness}; "
+            f"text-underline-offset: {3 * depth}px;\n}}",
             f".hide-{k} mark.f-{k} {{ background: none; text-decoration: none; }}",
         ]
     return ":root {\n  " + "\n  ".join(root) + "\n}\n" + "\n".join(rules) + "\n"

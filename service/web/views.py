@@ -259,8 +259,10 @@ def article(article_id: int) -> str:
         "annotations": {str(cid): [dump(a) for a in anns] for cid, anns in view.annotations.items()},
     }
     return render_template(
-        "web/article.html", article=view.article, claims=claims, kinds=flag_kinds.kind_names(), kind_counts=kind_counts,
+        "web/article.html", article=view.article, claims=claims, kinds=flag_kinds.kind_names(),
+        kind_counts=kind_counts,
         body_html=render_body(view.article.body, view.claims, view.flags),
-        notes=[(f.id, describe(f)) for f in all_flags], legend_hint=flag_styles.legend_hint(), verdicts=data["verdicts"], data=data,
+        notes=[(f.id, describe(f)) for f in all_flags], legend_hint=flag_styles.legend_hint(),
+        verdicts=data["verdicts"], data=data,
         review_statuses=[s.value for s in ReviewStatus], can_review=user.can_edit_any(),
         source_url=view.article.url if (view.article.url or "").startswith(("http://", "https://")) else None)
